@@ -1,0 +1,48 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+UV_VERSION := 0.13.9
+
+.PHONY: install demo test lint typecheck contracts pytest bench lock sandboxes clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/revbridge demo $(DEMO_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check revbridge tests benchmarks
+	$(BIN)/ruff format --check revbridge tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy revbridge
+
+contracts: $(STAMP)
+	$(BIN)/lint-imports
+
+pytest: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck contracts pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.sandboxes
+
+sandboxes: $(STAMP)
+	$(BIN)/revbridge sandbox run
+
+# Re-resolve pinned versions after editing pyproject.toml dependencies.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache revbridge.db revbridge.db-*

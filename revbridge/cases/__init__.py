@@ -1,0 +1,1 @@
+"""Exception cases: the operations work queue, owners, and the safe recovery actions."""

@@ -1,0 +1,73 @@
+"""The ``revbridge`` command line: parse arguments, call library functions, print.
+
+Errors are one clear line on stderr and a non-zero exit; ``--debug`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from revbridge import __version__
+from revbridge.cli import config, db, sandbox, schema
+from revbridge.errors import RevbridgeError
+
+app = typer.Typer(
+    name="revbridge",
+    help="Quote-to-cash integration backbone: CRM, ERP, billing, tax and payments in step.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(config.app, name="config")
+app.add_typer(schema.app, name="schema")
+app.add_typer(db.audit_app, name="audit")
+app.add_typer(sandbox.app, name="sandbox")
+app.command("demo")(sandbox.demo)
+
+_state = {"debug": False}
+err = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"revbridge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    _state["debug"] = debug
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("aborted")
+        sys.exit(130)
+    except Exception as exc:
+        if _state["debug"] or "--debug" in sys.argv:
+            raise
+        err.print(f"[red]error:[/red] {_one_line(exc)}", highlight=False)
+        sys.exit(2 if not isinstance(exc, RevbridgeError) else 1)
+
+
+def _one_line(exc: BaseException) -> str:
+    import click
+
+    if isinstance(exc, click.ClickException):
+        return exc.format_message()
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")

@@ -1,0 +1,39 @@
+"""``revbridge config validate|diff``: check a policy file, compare two versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from revbridge.config.load import diff_files, validate_file
+
+app = typer.Typer(help="The policy file (revbridge.yaml).", no_args_is_help=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+@app.command("validate")
+def validate(file: Path = typer.Argument(..., help="Policy file to check.")) -> None:
+    """Exit 0 with a summary, or 1 listing every problem as FILE:LINE:COL: message."""
+    report = validate_file(file)
+    if report.problems:
+        for problem in report.problems:
+            out.print(str(problem), markup=False)
+        out.print(f"{len(report.problems)} problem(s) in {file}", markup=False)
+        raise typer.Exit(1)
+    out.print(f"{file}: valid — {report.summary()}", markup=False)
+
+
+@app.command("diff")
+def diff(
+    old: Path = typer.Argument(..., help="The policy in force."),
+    new: Path = typer.Argument(..., help="The proposed policy."),
+) -> None:
+    """Print what changes in business terms (routing, mappings, ownership, policies)."""
+    changes = diff_files(old, new)
+    if not changes:
+        out.print("no business changes")
+        return
+    for line in changes:
+        out.print(line, markup=False)

@@ -1,0 +1,34 @@
+"""``revbridge db`` and ``revbridge audit``: migrations and the audit chain."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from revbridge.config.settings import Settings
+from revbridge.store import audit, migrate
+from revbridge.store.db import create_store_engine
+
+app = typer.Typer(help="Database schema.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+out = Console(highlight=False)
+
+
+@app.command("upgrade")
+def upgrade() -> None:
+    """Create or migrate revbridge's tables to the newest version."""
+    settings = Settings()
+    engine = create_store_engine(settings.database_url, settings.durability)
+    revision = migrate.upgrade(engine)
+    out.print(f"database {engine.url.render_as_string(hide_password=True)} at revision {revision}")
+
+
+@audit_app.command("verify")
+def verify() -> None:
+    """Check the audit chain; exit 1 naming the first edited, inserted or deleted row."""
+    settings = Settings()
+    engine = create_store_engine(settings.database_url, settings.durability)
+    report = audit.verify(engine)
+    out.print(str(report))
+    if not report.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,1 @@
+"""Validation and enrichment rules: pure functions over canonical objects and the policy."""

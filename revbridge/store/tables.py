@@ -1,0 +1,169 @@
+"""Table definitions for revbridge's own data; Alembic migrations mirror these."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC instants on both databases (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: revbridge stores UTC-aware instants only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+#: Monotonic counters (audit sequence, event-log offsets) locked to serialise appends.
+counters = Table(
+    "rb_counters",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=True),
+)
+
+#: Every inbound event, recorded once: by source event id and by business key + version.
+inbox = Table(
+    "rb_inbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(200), nullable=False),
+    Column("event_id", String(200), nullable=False),
+    Column("business_key", String(200), nullable=True),
+    Column("business_version", String(200), nullable=True),
+    Column("event_type", String(100), nullable=False),
+    Column("correlation_id", String(100), nullable=True),
+    Column("payload", JSON, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("source", "event_id"),
+    UniqueConstraint("business_key", "business_version"),
+    Index(None, "received_at"),
+)
+
+#: Cross-references: one canonical object ↔ one external object per system, both ways.
+bindings = Table(
+    "rb_bindings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entity", String(50), nullable=False),
+    Column("canonical_id", String(200), nullable=False),
+    Column("system", String(50), nullable=False),
+    Column("external_id", String(200), nullable=False),
+    Column("correlation_id", String(100), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("entity", "canonical_id", "system"),
+    UniqueConstraint("system", "entity", "external_id"),
+)
+
+#: Business exceptions (the ops work queue); at most one open case per deal.
+exception_cases = Table(
+    "rb_exception_cases",
+    metadata,
+    Column("case_id", String(64), primary_key=True),
+    Column("deal_key", String(200), nullable=False),
+    Column("workflow_id", String(200), nullable=True),
+    Column("state", String(20), nullable=False),
+    Column("owner", String(40), nullable=False),
+    Column("failure_class", String(80), nullable=False),
+    Column("rule", String(120), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("guidance", Text, nullable=False, server_default=""),
+    Column("context", JSON, nullable=False),
+    Column("actions", JSON, nullable=False),
+    Column("occurrences", Integer, nullable=False, server_default="1"),
+    Column("assignee", String(120), nullable=True),
+    Column("correlation_id", String(100), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("resolved_at", UtcDateTime(), nullable=True),
+    Column("resolution", String(40), nullable=True),
+    Index(
+        "uq_rb_exception_cases_open_deal",
+        "deal_key",
+        unique=True,
+        sqlite_where=text("state = 'open'"),
+        postgresql_where=text("state = 'open'"),
+    ),
+    Index(None, "owner", "state"),
+)
+
+#: Append-only audit trail; each row carries the hash of the previous one.
+audit_log = Table(
+    "rb_audit_log",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("correlation_id", String(100), nullable=True),
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+#: The embedded canonical event stream, read by offset.
+event_log = Table(
+    "rb_event_log",
+    metadata,
+    Column("log_offset", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", String(200), nullable=False, unique=True),
+    Column("event_type", String(100), nullable=False),
+    Column("subject", String(200), nullable=True),
+    Column("correlation_id", String(100), nullable=True),
+    Column("event", JSON, nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+)
+
+#: Every policy version ever loaded: its hash, content, who loaded it and when.
+config_versions = Table(
+    "rb_config_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("policy_hash", String(64), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("source", String(500), nullable=False),
+    Column("loaded_by", String(200), nullable=False),
+    Column("loaded_at", UtcDateTime(), nullable=False),
+)

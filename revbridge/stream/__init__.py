@@ -1,0 +1,1 @@
+"""Canonical events out: the event log (embedded SQL table or NATS JetStream)."""

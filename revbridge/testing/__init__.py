@@ -1,0 +1,1 @@
+"""Test kit shipped with revbridge: servers on ephemeral ports, builders, contract suites."""
