@@ -167,3 +167,42 @@ config_versions = Table(
     Column("loaded_by", String(200), nullable=False),
     Column("loaded_at", UtcDateTime(), nullable=False),
 )
+
+#: One row per deal: where it stands (monotonic ``stage``) and how it is doing (``status``).
+deals = Table(
+    "rb_deals",
+    metadata,
+    Column("deal_key", String(200), primary_key=True),
+    Column("workflow_id", String(255), nullable=False),
+    Column("correlation_id", String(100), nullable=False),
+    Column("name", String(255), nullable=True),
+    Column("account", String(255), nullable=True),
+    Column("amount", String(40), nullable=True),
+    Column("currency", String(3), nullable=True),
+    Column("stage", String(30), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("refs", JSON, nullable=False),
+    Column("closed_at", UtcDateTime(), nullable=True),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("accepted_at", UtcDateTime(), nullable=True),
+    Column("activated_at", UtcDateTime(), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index(None, "status", "updated_at"),
+    Index(None, "correlation_id"),
+)
+
+#: The timeline of a deal: one row per step attempt outcome.
+deal_steps = Table(
+    "rb_deal_steps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("deal_key", String(200), nullable=False),
+    Column("step", String(60), nullable=False),
+    Column("system", String(50), nullable=True),
+    Column("outcome", String(20), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime(), nullable=False),
+    Column("attempt", Integer, nullable=False, server_default="1"),
+    Column("detail", JSON, nullable=False),
+    Index(None, "deal_key", "id"),
+)

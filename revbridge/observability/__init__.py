@@ -1,0 +1,1 @@
+"""Logs, metrics and traces: correlation context, secret redaction, business SLA metrics."""

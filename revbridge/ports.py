@@ -1,0 +1,158 @@
+"""What the flows need from each kind of external system, in business words.
+
+Ports are ``typing.Protocol`` classes; adapters in ``connectors/<product>/`` implement
+them. Canonical objects go in and come out; vendor names never cross this line. Every
+method that creates something is idempotent by the target's own mechanism, keyed from
+canonical ids, so calling it again after a lost answer finds the same object.
+
+``OrderPlan`` is what the validation rules produce from a deal: the canonical order plus
+everything the policy decided for it (legal entity, ERP subsidiary and dimensions,
+product mappings), so adapters never read the policy themselves.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from revbridge.canonical import Customer, ExternalRef, Money, Order
+
+
+class PortModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DealPackage(PortModel):
+    """A deal as read from the CRM: the order and the customer hierarchy, root first."""
+
+    order: Order
+    hierarchy: tuple[Customer, ...]
+    stage: str
+    is_won: bool
+    version: str
+    closed_at: datetime | None = None
+
+
+class LineMapping(PortModel):
+    """How one order line's product is known downstream (from the policy's product map)."""
+
+    sku: str
+    kind: str  # subscription | service | usage
+    erp_item: str
+    erp_class: str | None = None
+    price_lookup_key: str
+    interval: str | None = None  # month | year for recurring lines
+    usage_type: str = "licensed"  # licensed | metered
+    tax_code: str
+
+
+class EntityContext(PortModel):
+    """The legal entity a deal routes to, with its ERP and tax identities."""
+
+    code: str
+    name: str
+    country: str
+    currency: str
+    erp_subsidiary: str
+    tax_company_code: str
+    department: str | None = None
+    location: str | None = None
+
+
+class OrderPlan(PortModel):
+    """A validated, enriched deal ready to be booked."""
+
+    order: Order
+    hierarchy: tuple[Customer, ...]
+    entity: EntityContext
+    lines: dict[str, LineMapping]  # by line_id
+
+
+class TaxQuote(PortModel):
+    """Tax for an order as the tax engine computed it, per line and in total."""
+
+    document: ExternalRef
+    total_tax: Money
+    line_tax: dict[str, Money]
+
+
+class ErpOrderState(StrEnum):
+    PENDING_APPROVAL = "pending_approval"  # submitted, waiting for the ERP to accept
+    ACCEPTED = "accepted"  # approved: fulfilment and billing may proceed
+    REJECTED = "rejected"  # the ERP refused it
+    CLOSED = "closed"  # closed or cancelled in the ERP
+    BILLED = "billed"  # invoiced in the ERP
+
+
+class DealStatus(PortModel):
+    """What revbridge writes back onto the deal in the CRM."""
+
+    status: str
+    correlation_id: str
+    erp_order: ExternalRef | None = None
+    billing_customer: ExternalRef | None = None
+    billing_subscription: ExternalRef | None = None
+    erp_customer: ExternalRef | None = None
+
+
+class CrmPort(Protocol):
+    system: str
+
+    async def fetch_deal(self, deal: ExternalRef) -> DealPackage:
+        """Read the opportunity, its account and parents, lines, products and terms."""
+        ...
+
+    async def write_back(self, deal: ExternalRef, status: DealStatus) -> None:
+        """Write the integration status and financial ids onto the deal and its account."""
+        ...
+
+
+class ErpPort(Protocol):
+    system: str
+
+    async def upsert_customer(
+        self, customer: Customer, parent: ExternalRef | None, entity: EntityContext
+    ) -> ExternalRef: ...
+
+    async def submit_sales_order(
+        self, plan: OrderPlan, customer: ExternalRef, tax: TaxQuote | None
+    ) -> ExternalRef: ...
+
+    async def get_order_state(self, order: ExternalRef) -> ErpOrderState: ...
+
+    async def close_sales_order(self, order: ExternalRef) -> None:
+        """Compensation: close every line of the order so nothing is fulfilled or billed."""
+        ...
+
+
+class TaxPort(Protocol):
+    system: str
+
+    async def quote_tax(self, plan: OrderPlan) -> TaxQuote:
+        """Compute and record tax under a document code derived from the order id."""
+        ...
+
+    async def void_tax(self, document: ExternalRef, entity: EntityContext) -> None: ...
+
+
+class BillingPort(Protocol):
+    system: str
+
+    async def ensure_customer(self, customer: Customer, entity: EntityContext) -> ExternalRef: ...
+
+    async def start_subscription(
+        self, plan: OrderPlan, customer: ExternalRef
+    ) -> ExternalRef | None:
+        """Recurring and metered lines as one subscription; None when the order has none."""
+        ...
+
+    async def add_invoice_items(
+        self, plan: OrderPlan, customer: ExternalRef
+    ) -> tuple[ExternalRef, ...]:
+        """One-time service lines as invoice items on the customer's next invoice."""
+        ...
+
+    async def cancel_subscription(self, subscription: ExternalRef) -> None: ...

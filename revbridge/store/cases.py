@@ -1,0 +1,148 @@
+"""Exception cases on disk: at most one open case per deal, updated on repeat failures."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+
+from revbridge.store.tables import exception_cases as cases
+
+OPEN = "open"
+RESOLVED = "resolved"
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case_id: str
+    deal_key: str
+    workflow_id: str | None
+    state: str
+    owner: str
+    failure_class: str
+    rule: str
+    message: str
+    guidance: str
+    context: dict[str, Any]
+    actions: list[str]
+    occurrences: int
+    assignee: str | None
+    correlation_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    resolution: str | None
+
+
+def _row(row: Any) -> CaseRow:
+    return CaseRow(**row._asdict())
+
+
+def raise_case(
+    conn: Connection,
+    *,
+    deal_key: str,
+    workflow_id: str,
+    owner: str,
+    failure_class: str,
+    rule: str,
+    message: str,
+    guidance: str,
+    context: dict[str, Any],
+    actions: list[str],
+    correlation_id: str | None,
+) -> tuple[CaseRow, bool]:
+    """Open a case for the deal, or update its open one; ``(case, created)``."""
+    now = datetime.now(UTC)
+    values = {
+        "owner": owner, "failure_class": failure_class, "rule": rule, "message": message,
+        "guidance": guidance, "context": context, "actions": actions, "updated_at": now,
+        "workflow_id": workflow_id, "correlation_id": correlation_id,
+    }  # fmt: skip
+    existing = open_for_deal(conn, deal_key)
+    if existing is not None:
+        conn.execute(
+            update(cases)
+            .where(cases.c.case_id == existing.case_id)
+            .values(occurrences=cases.c.occurrences + 1, **values)
+        )
+        updated = get(conn, existing.case_id)
+        assert updated is not None
+        return updated, False
+    case_id = f"case_{uuid.uuid4().hex[:16]}"
+    conn.execute(
+        cases.insert().values(
+            case_id=case_id, deal_key=deal_key, state=OPEN, occurrences=1, created_at=now,
+            **values,
+        )
+    )  # fmt: skip
+    created = get(conn, case_id)
+    assert created is not None
+    return created, True
+
+
+def get(conn: Connection, case_id: str) -> CaseRow | None:
+    row = conn.execute(select(cases).where(cases.c.case_id == case_id)).first()
+    return None if row is None else _row(row)
+
+
+def open_for_deal(conn: Connection, deal_key: str) -> CaseRow | None:
+    row = conn.execute(
+        select(cases).where(cases.c.deal_key == deal_key, cases.c.state == OPEN)
+    ).first()
+    return None if row is None else _row(row)
+
+
+def for_deal(conn: Connection, deal_key: str) -> list[CaseRow]:
+    rows = conn.execute(
+        select(cases).where(cases.c.deal_key == deal_key).order_by(cases.c.created_at)
+    ).all()
+    return [_row(r) for r in rows]
+
+
+def search(
+    conn: Connection,
+    *,
+    owner: str | None = None,
+    state: str | None = OPEN,
+    older_than: timedelta | None = None,
+    limit: int = 200,
+) -> list[CaseRow]:
+    query = select(cases).order_by(cases.c.created_at)
+    if owner is not None:
+        query = query.where(cases.c.owner == owner)
+    if state is not None:
+        query = query.where(cases.c.state == state)
+    if older_than is not None:
+        query = query.where(cases.c.created_at <= datetime.now(UTC) - older_than)
+    return [_row(r) for r in conn.execute(query.limit(limit)).all()]
+
+
+def resolve(conn: Connection, case_id: str, resolution: str) -> None:
+    now = datetime.now(UTC)
+    conn.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id, cases.c.state == OPEN)
+        .values(state=RESOLVED, resolution=resolution, resolved_at=now, updated_at=now)
+    )
+
+
+def assign(conn: Connection, case_id: str, assignee: str) -> None:
+    conn.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id)
+        .values(assignee=assignee, updated_at=datetime.now(UTC))
+    )
+
+
+def open_counts(conn: Connection) -> dict[tuple[str, str], int]:
+    """Open cases by (owner, failure class)."""
+    rows = conn.execute(
+        select(cases.c.owner, cases.c.failure_class, func.count())
+        .where(cases.c.state == OPEN)
+        .group_by(cases.c.owner, cases.c.failure_class)
+    ).all()
+    return {(r[0], r[1]): int(r[2]) for r in rows}

@@ -1,0 +1,51 @@
+"""The import-layer contracts hold, and they do fail when a flow imports a connector."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    return subprocess.run(
+        [str(LINT_IMPORTS), str(tree / "pyproject.toml"), "--no-cache"],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def _copy_project(tmp_path: Path) -> Path:
+    tree = tmp_path / "project"
+    shutil.copytree(ROOT / "revbridge", tree / "revbridge",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copy(ROOT / "pyproject.toml", tree / "pyproject.toml")
+    return tree
+
+
+def test_contracts_hold_on_the_package(tmp_path: Path) -> None:
+    result = _lint(_copy_project(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "BROKEN" not in result.stdout
+
+
+def test_a_flow_importing_a_connector_breaks_the_contract(tmp_path: Path) -> None:
+    tree = _copy_project(tmp_path)
+    (tree / "revbridge" / "connectors" / "leaky.py").write_text('"""A connector."""\n')
+    (tree / "revbridge" / "flows" / "shortcut.py").write_text(
+        '"""A flow that talks to a connector directly."""\n\nimport revbridge.connectors.leaky\n'
+    )
+    result = _lint(tree)
+    assert result.returncode != 0
+    assert "Flows never import a connector" in result.stdout
+    assert "revbridge.flows.shortcut -> revbridge.connectors.leaky" in result.stdout
