@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import StringConstraints
 
 from revbridge.canonical.ids import ExternalRef, ExternalRefs, find_ref
-from revbridge.canonical.model import CanonicalModel
+from revbridge.canonical.model import CanonicalModel, Name
 
 __all__ = ["Product", "ProductKind", "RevenueTreatment", "Sku", "TaxCode"]
 
@@ -48,7 +48,7 @@ class Product(CanonicalModel):
     """A sellable item of the shared catalog."""
 
     sku: Sku
-    name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    name: Name
     kind: ProductKind
     revenue_treatment: RevenueTreatment
     tax_code: TaxCode | None = None

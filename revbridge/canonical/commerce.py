@@ -26,14 +26,13 @@ from typing import Annotated, Any
 from pydantic import (
     Field,
     ModelWrapValidatorHandler,
-    StringConstraints,
     computed_field,
     model_validator,
 )
 
 from revbridge.canonical.catalog import ProductKind, Sku
 from revbridge.canonical.ids import CanonicalId, CorrelationId, ExternalRef
-from revbridge.canonical.model import CanonicalModel
+from revbridge.canonical.model import CanonicalModel, Text
 from revbridge.canonical.money import Currency, CurrencyMismatchError, ExactDecimal, Money
 from revbridge.canonical.party import Customer, LegalEntityCode
 
@@ -50,8 +49,6 @@ __all__ = [
 
 LINE_AMOUNT_ROUNDING = decimal.ROUND_HALF_UP
 """How ``quantity * unit_price`` is rounded to minor units on an order line."""
-
-_Text = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 
 
 class BillingFrequency(StrEnum):
@@ -84,7 +81,7 @@ class Amendment(CanonicalModel):
     amendment_id: CanonicalId
     kind: AmendmentKind
     effective_date: date
-    description: _Text | None = None
+    description: Text | None = None
     source: ExternalRef | None = None
 
 
@@ -116,7 +113,7 @@ class OrderLine(CanonicalModel):
     line_id: CanonicalId
     sku: Sku
     kind: ProductKind
-    description: _Text | None = None
+    description: Text | None = None
     quantity: ExactDecimal
     unit_price: Money
     discount: Money | None = None
@@ -185,7 +182,7 @@ class Order(CanonicalModel):
     order_id: CanonicalId
     source: ExternalRef
     customer: Customer
-    legal_entity: LegalEntityCode
+    legal_entity: LegalEntityCode | None = None
     currency: Currency
     lines: tuple[OrderLine, ...] = ()
     contract: Contract | None = None

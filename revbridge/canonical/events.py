@@ -11,9 +11,9 @@ JSON object for exception events (the exception case is modelled outside this pa
 
 **Attributes.** The CloudEvents context attributes, plus three extensions: ``correlationid``
 (required), ``causationid`` (the event or command that caused this one) and ``schemaversion``
-(version of the canonical model the data follows). Further string extensions (for example
-``traceparent``) go in ``extensions`` and travel as top-level attributes; their names must be
-1-20 characters of ``[a-z0-9]``.
+(version of the canonical model the data follows). Any other top-level attribute is a further
+extension (for example ``traceparent``): its name must be 1-20 characters of ``[a-z0-9]`` and
+its value a string; ``BusinessEvent.extensions`` lists them.
 
 ``BusinessEvent``'s own JSON *is* the structured-mode CloudEvent; ``to_structured`` /
 ``from_structured`` and ``to_binary`` / ``from_binary`` (HTTP ``ce-*`` headers) wrap it.
@@ -22,6 +22,7 @@ JSON object for exception events (the exception case is modelled outside this pa
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from enum import StrEnum
@@ -30,25 +31,25 @@ from urllib.parse import quote, unquote
 
 from pydantic import (
     BeforeValidator,
+    ConfigDict,
     Field,
     JsonValue,
     PlainSerializer,
-    SerializerFunctionWrapHandler,
     StringConstraints,
     TypeAdapter,
     WithJsonSchema,
-    model_serializer,
     model_validator,
 )
 
 from revbridge.canonical.commerce import Order
 from revbridge.canonical.finance import Invoice, Payment
 from revbridge.canonical.ids import CorrelationId
-from revbridge.canonical.model import CanonicalModel, Instant, utc_now
+from revbridge.canonical.model import CanonicalModel, Instant, Text, utc_now
 
 __all__ = [
     "DATA_MODELS",
     "SCHEMA_VERSION",
+    "STRUCTURED_CONTENT_TYPE",
     "TYPE_PREFIX",
     "BusinessEvent",
     "EventData",
@@ -120,7 +121,6 @@ QualifiedEventType = Annotated[
     WithJsonSchema({"type": "string", "enum": [member.ce_type for member in EventType]}),
 ]
 
-_NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 UriReference = Annotated[
     str,
     StringConstraints(
@@ -134,24 +134,29 @@ JsonMediaType = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9!#$&^_.+\-]+/([A-Za-z0-9!#$&^_.\-]+\+)?json(\s*;.*)?$"),
 ]
-ExtensionName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,20}$")]
+_EXTENSION_NAME = re.compile(r"[a-z0-9]{1,20}")
 
 
 class BusinessEvent(CanonicalModel):
     """A CloudEvents 1.0 event carrying canonical data."""
 
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={"propertyNames": {"pattern": "^[a-z0-9]{1,20}$"}},
+    )
+    __pydantic_extra__: dict[str, str] = Field(init=False)
+
     specversion: Literal["1.0"] = "1.0"
-    id: _NonEmpty = Field(default_factory=lambda: str(uuid.uuid4()))
+    id: Text = Field(default_factory=lambda: str(uuid.uuid4()))
     source: UriReference
     type: QualifiedEventType
-    subject: _NonEmpty | None = None
+    subject: Text | None = None
     time: Instant = Field(default_factory=utc_now)
     datacontenttype: JsonMediaType = "application/json"
     dataschema: AbsoluteUri | None = None
     correlationid: CorrelationId
-    causationid: _NonEmpty | None = None
+    causationid: Text | None = None
     schemaversion: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)*$")] = SCHEMA_VERSION
-    extensions: dict[ExtensionName, str] = Field(default_factory=dict)
     data: EventData | None = None
 
     @classmethod
@@ -175,28 +180,29 @@ class BusinessEvent(CanonicalModel):
             subject=subject or _subject_of(data),
         )
 
+    @property
+    def extensions(self) -> dict[str, str]:
+        """Extension attributes beyond ``correlationid``, ``causationid``, ``schemaversion``."""
+        return dict(self.__pydantic_extra__ or {})
+
     @model_validator(mode="before")
     @classmethod
-    def _gather_extensions_and_data(cls, raw: Any) -> Any:
-        """Top-level attributes we do not declare are extensions; data dicts become models."""
-        if not isinstance(raw, dict):
-            return raw
-        prepared = {name: value for name, value in raw.items() if name in cls.model_fields}
-        extras = {name: value for name, value in raw.items() if name not in cls.model_fields}
-        if extras:
-            prepared["extensions"] = {**prepared.get("extensions", {}), **extras}
-        payload = prepared.get("data")
-        if isinstance(payload, dict):
-            model = _data_model(prepared.get("type"))
+    def _data_as_model(cls, raw: Any) -> Any:
+        """A JSON object in ``data`` becomes the model the event type carries."""
+        if isinstance(raw, dict) and isinstance(raw.get("data"), dict):
+            model = _data_model(raw.get("type"))
             if model is not None:
-                prepared["data"] = model.model_validate(payload)
-        return prepared
+                raw = {**raw, "data": model.model_validate(raw["data"])}
+        return raw
 
     @model_validator(mode="after")
-    def _data_fits_type(self) -> BusinessEvent:
-        clashes = sorted(set(self.extensions) & (set(type(self).model_fields) | {"data_base64"}))
-        if clashes:
-            raise ValueError(f"extension names clash with attributes: {', '.join(clashes)}")
+    def _extensions_named_and_data_fits(self) -> BusinessEvent:
+        for name in self.extensions:
+            if not _EXTENSION_NAME.fullmatch(name):
+                raise ValueError(
+                    f"{name!r} is not a valid CloudEvents extension attribute name "
+                    "(1-20 characters of a-z and 0-9)"
+                )
         expected = DATA_MODELS[self.type]
         if self.data is not None and not isinstance(self.data, expected or dict):
             wanted = expected.__name__ if expected else "a JSON object"
@@ -204,13 +210,6 @@ class BusinessEvent(CanonicalModel):
                 f"{self.type.ce_type} carries {wanted}, not {type(self.data).__name__}"
             )
         return self
-
-    @model_serializer(mode="wrap")
-    def _flatten_extensions(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        attributes: dict[str, Any] = handler(self)
-        extensions = attributes.pop("extensions", {})
-        data = attributes.pop("data", None)
-        return {**attributes, **extensions, "data": data}
 
 
 def _data_model(raw_type: object) -> type[Order | Invoice | Payment] | None:
@@ -266,7 +265,11 @@ def to_binary(event: BusinessEvent) -> tuple[dict[str, str], bytes]:
 
 
 def from_binary(headers: Mapping[str, str], body: bytes) -> BusinessEvent:
-    """Parse an HTTP binary-mode CloudEvent (header names are case-insensitive)."""
+    """Parse an HTTP binary-mode CloudEvent (header names are case-insensitive).
+
+    Anything that is not a valid revbridge event raises ``ValueError`` (invalid attributes or
+    data: its subclass ``pydantic.ValidationError``).
+    """
     lowered = {name.lower(): value for name, value in headers.items()}
     if "ce-specversion" not in lowered:
         raise ValueError("not a binary-mode CloudEvent: the ce-specversion header is missing")

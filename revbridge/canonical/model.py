@@ -1,4 +1,4 @@
-"""What every canonical model shares: immutability, a closed shape, and UTC instants.
+"""What every canonical model shares: immutability, a closed shape, UTC instants, text.
 
 ``CanonicalModel`` is the base of every model in this package: frozen (change one with
 ``model_copy(update=...)``), unknown fields rejected, and enum members kept as members.
@@ -6,6 +6,8 @@
 ``Instant`` is the type of every point in time: a timezone-aware ``datetime`` normalised to
 UTC. A naive datetime is rejected, because nobody can tell which instant it meant. Calendar
 days (contract start, due date) are plain ``datetime.date`` values and carry no zone.
+
+``Name`` and ``Text`` are the non-empty strings most fields use (short labels, free text).
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 from pydantic_core import PydanticCustomError
 
-__all__ = ["CanonicalModel", "Instant", "utc_now"]
+__all__ = ["CanonicalModel", "Instant", "Name", "Text", "utc_now"]
 
 
 class CanonicalModel(BaseModel):
@@ -45,3 +47,10 @@ Instant = Annotated[datetime, AfterValidator(_to_utc)]
 def utc_now() -> datetime:
     """The current instant, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+"""A short non-empty label: a name, an address line, a tax id, a reason."""
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+"""Non-empty free text for people to read: a description, an event subject."""

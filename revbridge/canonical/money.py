@@ -36,6 +36,7 @@ from pydantic_core import PydanticCustomError, core_schema
 from revbridge.canonical.model import CanonicalModel
 
 __all__ = [
+    "CURRENCY_CODES",
     "ISO_4217_MINOR_UNITS",
     "Currency",
     "CurrencyMismatchError",
@@ -69,7 +70,10 @@ ISO_4217_MINOR_UNITS: Mapping[str, int | None] = MappingProxyType(
 )
 """Every active ISO 4217 alphabetic code and its minor-unit exponent (None: not applicable)."""
 
-_MONEY_CODES = sorted(code for code, units in ISO_4217_MINOR_UNITS.items() if units is not None)
+CURRENCY_CODES: tuple[str, ...] = tuple(
+    sorted(code for code, units in ISO_4217_MINOR_UNITS.items() if units is not None)
+)
+"""The codes ``Currency`` accepts: every active code with a minor unit, sorted."""
 
 # Arithmetic is exact or fails; rounding happens only in ``Money.quantize``.
 _EXACT = decimal.Context(
@@ -145,7 +149,7 @@ class Currency(str):
             "type": "string",
             "title": "Currency",
             "description": f"ISO 4217 alphabetic code (list published {ISO_4217_PUBLISHED}).",
-            "enum": _MONEY_CODES,
+            "enum": list(CURRENCY_CODES),
         }
 
 
@@ -159,9 +163,21 @@ def _reject_inexact(value: object) -> object:
     return value
 
 
-def _require_finite(value: Decimal) -> Decimal:
+MAX_INTEGER_DIGITS = 18
+MAX_DECIMAL_PLACES = 18
+
+
+def _require_finite_and_sane(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise PydanticCustomError("decimal_not_finite", "an amount must be a finite number")
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    if (value and value.adjusted() >= MAX_INTEGER_DIGITS) or exponent < -MAX_DECIMAL_PLACES:
+        raise PydanticCustomError(
+            "decimal_out_of_range",
+            "a number has at most {digits} digits before the point and {places} after it",
+            {"digits": MAX_INTEGER_DIGITS, "places": MAX_DECIMAL_PLACES},
+        )
     return value
 
 
@@ -172,7 +188,7 @@ def _decimal_text(value: Decimal) -> str:
 ExactDecimal = Annotated[
     Decimal,
     BeforeValidator(_reject_inexact),
-    AfterValidator(_require_finite),
+    AfterValidator(_require_finite_and_sane),
     PlainSerializer(_decimal_text, return_type=str, when_used="json"),
     WithJsonSchema(
         {
@@ -182,7 +198,8 @@ ExactDecimal = Annotated[
         }
     ),
 ]
-"""A finite Decimal that refuses floats and serialises to JSON as a plain decimal string."""
+"""A finite Decimal (at most 18 digits either side of the point) that refuses floats and
+serialises to JSON as a plain decimal string."""
 
 
 def _exact(value: Decimal | int, what: str) -> Decimal:
@@ -288,7 +305,7 @@ class Money(CanonicalModel):
         self._check_same_currency(other, "subtract")
         return self._with(_EXACT.subtract(self.amount, other.amount))
 
-    def __mul__(self, factor: object) -> Money:
+    def __mul__(self, factor: Decimal | int) -> Money:
         if isinstance(factor, bool) or not isinstance(factor, Decimal | int):
             return NotImplemented
         return self._with(_EXACT.multiply(self.amount, Decimal(factor)))

@@ -12,7 +12,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StringConstraints, WithJsonSchema, model_validator
 
 from revbridge.canonical.ids import CanonicalId, ExternalRef, ExternalRefs, find_ref
-from revbridge.canonical.model import CanonicalModel
+from revbridge.canonical.model import CanonicalModel, Name
 from revbridge.canonical.money import Currency
 
 __all__ = [
@@ -80,16 +80,14 @@ LegalEntityCode = Annotated[
 ]
 """Our short code for one of our legal entities, e.g. ``UK01``."""
 
-_Text = Annotated[str, StringConstraints(min_length=1, max_length=255)]
-
 
 class Address(CanonicalModel):
     """A postal address; ``region`` is the state, province or county where one applies."""
 
-    line1: _Text
-    line2: _Text | None = None
-    city: _Text
-    region: _Text | None = None
+    line1: Name
+    line2: Name | None = None
+    city: Name
+    region: Name | None = None
     postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
     country: CountryCode
 
@@ -97,8 +95,8 @@ class Address(CanonicalModel):
 class TaxExemption(CanonicalModel):
     """Why a customer is exempt from tax, where, and the certificate that proves it."""
 
-    reason: _Text
-    certificate_id: _Text | None = None
+    reason: Name
+    certificate_id: Name | None = None
     jurisdictions: tuple[Jurisdiction, ...] = ()
     expires_on: date | None = None
 
@@ -116,12 +114,14 @@ class Customer(CanonicalModel):
     """The party we sell to, as every system should know it."""
 
     customer_id: CanonicalId
-    name: _Text
+    name: Name
     parent_id: CanonicalId | None = None
-    legal_entity: LegalEntityCode
-    billing_address: Address
+    legal_entity: LegalEntityCode | None = None
+    """Decided by the policy's routing rules; None until the deal was routed."""
+    billing_address: Address | None = None
+    """None when the source system has no usable billing address (a defect rules report)."""
     shipping_address: Address | None = None
-    tax_id: _Text | None = None
+    tax_id: Name | None = None
     tax_exemption: TaxExemption | None = None
     currency: Currency
     payment_terms: PaymentTerms | None = None
@@ -142,7 +142,7 @@ class LegalEntity(CanonicalModel):
     """One of our own companies: it books revenue, issues invoices and owes tax somewhere."""
 
     code: LegalEntityCode
-    name: _Text
+    name: Name
     country: CountryCode
     functional_currency: Currency
     erp_subsidiary: ExternalRef | None = None

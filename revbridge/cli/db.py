@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from revbridge.app import open_store
 from revbridge.config.settings import Settings
 from revbridge.store import audit, migrate
-from revbridge.store.db import create_store_engine
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
@@ -17,8 +17,7 @@ out = Console(highlight=False)
 @app.command("upgrade")
 def upgrade() -> None:
     """Create or migrate revbridge's tables to the newest version."""
-    settings = Settings()
-    engine = create_store_engine(settings.database_url, settings.durability)
+    engine = open_store(Settings(), upgrade=False)
     revision = migrate.upgrade(engine)
     out.print(f"database {engine.url.render_as_string(hide_password=True)} at revision {revision}")
 
@@ -26,8 +25,7 @@ def upgrade() -> None:
 @audit_app.command("verify")
 def verify() -> None:
     """Check the audit chain; exit 1 naming the first edited, inserted or deleted row."""
-    settings = Settings()
-    engine = create_store_engine(settings.database_url, settings.durability)
+    engine = open_store(Settings(), upgrade=False)
     report = audit.verify(engine)
     out.print(str(report))
     if not report.ok:

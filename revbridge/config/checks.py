@@ -54,11 +54,15 @@ def _owner(
         if sections.systems_complete and not _with_role(sections, owner):
             yield Finding(path, f"ownership of {what} names role {owner}, but no system has it")
         return
-    choices = f"{', '.join(keywords[:-1])} or {keywords[-1]}" if len(keywords) > 1 else keywords[0]
+    choices = [
+        f"a system ({', '.join(sections.system_names)})",
+        f"a role ({', '.join(ROLES)})",
+        *keywords,
+    ]
     yield Finding(
         path,
-        f"unknown system '{owner}' in ownership of {what}; write a system "
-        f"({', '.join(sections.system_names)}), a role ({', '.join(ROLES)}) or {choices}",
+        f"unknown system '{owner}' in ownership of {what}; write "
+        f"{', '.join(choices[:-1])} or {choices[-1]}",
     )
 
 
@@ -116,8 +120,9 @@ def _products(sections: Sections) -> Iterator[Finding]:
         sold_in.setdefault(entity.functional_currency, []).append(code)
     lookup_keys: dict[str, str] = {}
     for sku, product in sections.products.items():
-        yield from _billing_shape(sku, product.kind, product.billing.interval,
-                                  product.billing.usage_type)
+        yield from _billing_shape(
+            sku, product.kind, product.billing.interval, product.billing.usage_type
+        )
         for currency, codes in sold_in.items():
             if currency not in product.billing.prices:
                 yield Finding(

@@ -16,8 +16,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator
 from pydantic_core import PydanticCustomError
 
-COUNTRIES = frozenset(
-    """
+_COUNTRY_TABLE = """
     AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
     BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM
     DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS
@@ -27,11 +26,10 @@ COUNTRIES = frozenset(
     PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV
     SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI
     VN VU WF WS YE YT ZA ZM ZW
-    """.split()
-)
+"""
+COUNTRIES = frozenset(_COUNTRY_TABLE.split())
 
-CURRENCIES = frozenset(
-    """
+_CURRENCY_TABLE = """
     AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN
     BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD
     FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY
@@ -40,8 +38,8 @@ CURRENCIES = frozenset(
     RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT
     TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR
     ZMW ZWG
-    """.split()
-)
+"""
+CURRENCIES = frozenset(_CURRENCY_TABLE.split())
 
 _JURISDICTION = re.compile(r"^([A-Z]{2})(?:-([A-Z0-9]{1,3}))?$")
 _AMOUNT = re.compile(r"^-?\d+(\.\d+)?$")
@@ -76,16 +74,14 @@ def _jurisdiction(value: str) -> str:
 
 
 def _amount(value: Any) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, int | float | Decimal):
+    if isinstance(value, int | float | Decimal):  # bool is an int
         raise PydanticCustomError(
             "amount_not_string",
-            "amounts must be quoted decimal strings such as \"12000.00\"; YAML reads an unquoted "
+            'amounts must be quoted decimal strings such as "12000.00"; YAML reads an unquoted '
             "number as a binary float or an integer",
         )
     if not isinstance(value, str) or not _AMOUNT.match(value.strip()):
-        raise PydanticCustomError(
-            "amount", "an amount must be a decimal string such as \"12000.00\""
-        )
+        raise PydanticCustomError("amount", 'an amount must be a decimal string such as "12000.00"')
     try:
         return Decimal(value.strip())
     except InvalidOperation as exc:  # pragma: no cover - the pattern already guards this

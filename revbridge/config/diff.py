@@ -140,7 +140,11 @@ def _entities(old: Policy, new: Policy) -> Iterator[str]:
         if nexus_removed:
             yield f"{code} tax nexus removed {_fmt(nexus_removed)}"
         fields = {"tax_nexus"}
-        yield from _changes(code, _flat(before.model_dump(exclude=fields)), _flat(after.model_dump(exclude=fields)))
+        yield from _changes(
+            code,
+            _flat(before.model_dump(exclude=fields, by_alias=True)),
+            _flat(after.model_dump(exclude=fields, by_alias=True)),
+        )
 
 
 def _markets(old: Policy, new: Policy) -> Iterator[str]:
@@ -154,7 +158,8 @@ def _markets(old: Policy, new: Policy) -> Iterator[str]:
 def _routes(policy: Policy) -> list[tuple[str, str | None]]:
     keys: list[tuple[str, str | None]] = []
     for rule in policy.routing.rules:
-        keys.extend((rule.country, region) for region in rule.regions or [None])
+        regions: list[str | None] = [*rule.regions] or [None]
+        keys.extend((rule.country, region) for region in regions)
     return keys
 
 
@@ -164,7 +169,9 @@ def _routing(old: Policy, new: Policy) -> Iterator[str]:
         before, after = old.route(country, region), new.route(country, region)
         if before == after:
             continue
-        what = f"billing country {country}" if region is None else f"billing region {country}-{region}"
+        what = (
+            f"billing country {country}" if region is None else f"billing region {country}-{region}"
+        )
         if after is None:
             yield f"{what} no longer routes to a legal entity (was {before})"
         elif before is None:
@@ -196,10 +203,12 @@ def _product(sku: str, old: Product, new: Product) -> Iterator[str]:
         elif currency not in after:
             yield f"product {sku} no {currency} price any more (was {_fmt(before[currency])})"
         elif before[currency] != after[currency]:
-            yield f"product {sku} {currency} price {_fmt(before[currency])} → {_fmt(after[currency])}"
-    skip = {"erp_item": True, "billing": {"prices": True}}
+            change = f"{_fmt(before[currency])} → {_fmt(after[currency])}"
+            yield f"product {sku} {currency} price {change}"
+    skip: dict[str, Any] = {"erp_item": True, "billing": {"prices": True}}
     yield from _changes(
-        f"product {sku}", _flat(old.model_dump(exclude=skip, by_alias=True)),
+        f"product {sku}",
+        _flat(old.model_dump(exclude=skip, by_alias=True)),
         _flat(new.model_dump(exclude=skip, by_alias=True)),
     )
 

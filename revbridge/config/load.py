@@ -11,6 +11,7 @@ between two versions in business terms.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from revbridge.config.sections import Finding, sections_from_data, sections_from
 from revbridge.config.source import Document, PathItem, content_hash, parse
 from revbridge.config.systems import SYSTEM_KINDS
 from revbridge.errors import ConfigError
+
+_INSTANCE_OF = re.compile(r" or instance of \w+")
 
 __all__ = [
     "Problem",
@@ -68,7 +71,7 @@ def validate_text(text: str, file: str = "<policy>") -> Report:
     findings.extend(cross_check(sections))
     findings.extend(secret_findings(document.data))
     problems.extend(document.problem(f.path, f.message, f.anchor) for f in findings)
-    problems = sorted(set(problems))
+    problems = sorted(dict.fromkeys(problems), key=lambda p: (p.line, p.col))
     return Report(
         file,
         problems,
@@ -93,18 +96,28 @@ def policy_hash(path_or_text: str | os.PathLike[str]) -> str:
     """sha256 (hex) of the policy's canonical content.
 
     The content is the parsed document as sorted, compact JSON, so comments, key order,
-    quoting and layout do not change the hash; any value does. A ``Path`` (or a string
-    naming an existing file, without a newline) is read; any other string is policy text.
+    quoting and layout do not change the hash; any value does. A ``Path``, or a one-line
+    string naming an existing file or ending in ``.yaml``/``.yml``, is read; any other
+    string is policy text.
     """
-    if isinstance(path_or_text, str) and ("\n" in path_or_text or not Path(path_or_text).is_file()):
-        text, file = path_or_text, "<policy>"
-    else:
-        file = str(path_or_text)
-        text = Path(path_or_text).read_text(encoding="utf-8")
+    text, file = _text_of(path_or_text)
     document, problems = parse(text, file)
     if document is None:
         raise ConfigError(f"{file}: cannot hash the policy", [str(p) for p in problems])
     return content_hash(document.data)
+
+
+def _text_of(path_or_text: str | os.PathLike[str]) -> tuple[str, str]:
+    if isinstance(path_or_text, str):
+        one_line = "\n" not in path_or_text
+        named = one_line and path_or_text.strip().endswith((".yaml", ".yml"))
+        if not (named or (one_line and Path(path_or_text).is_file())):
+            return path_or_text, "<policy>"
+    file = str(path_or_text)
+    try:
+        return Path(path_or_text).read_text(encoding="utf-8"), file
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read the file: {exc}") from exc
 
 
 def diff_files(old_path: str | os.PathLike[str], new_path: str | os.PathLike[str]) -> list[str]:
@@ -142,7 +155,7 @@ def _finding(
     if kind == "union_tag_not_found":
         kinds = ", ".join(SYSTEM_KINDS)
         return Finding(loc, f"{_label(document, loc)}: missing required key 'kind' ({kinds})")
-    message = msg.removeprefix("Value error, ")
+    message = _INSTANCE_OF.sub("", msg.removeprefix("Value error, "))
     return Finding(loc, f"{_label(document, loc)}: {message}" if loc else message)
 
 

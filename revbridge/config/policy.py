@@ -28,6 +28,31 @@ from revbridge.config.systems import (
     SystemName,
 )
 
+__all__ = [
+    "FAILURE_CLASSES",
+    "OBJECTS",
+    "OWNERS",
+    "Alert",
+    "Billing",
+    "Credential",
+    "Defaults",
+    "DomainOwnership",
+    "ErpDimensions",
+    "Exceptions",
+    "LegalEntity",
+    "Owner",
+    "Ownership",
+    "Policy",
+    "Product",
+    "RateLimit",
+    "RetryPolicy",
+    "Role",
+    "Routing",
+    "RoutingRule",
+    "Sla",
+    "System",
+]
+
 Owner = Literal["sales_ops", "finance_ops", "integration_support"]
 OWNERS: tuple[Owner, ...] = ("sales_ops", "finance_ops", "integration_support")
 
@@ -48,7 +73,7 @@ FAILURE_CLASSES: tuple[str, ...] = (
     "auth",
     "integration",
 )
-"""Failure classes an exception case can carry; a family name (``validation``) covers its members."""
+"""Failure classes an exception case can carry; a family (``validation``) covers its members."""
 
 OBJECTS: tuple[str, ...] = (
     "opportunity",
@@ -140,7 +165,7 @@ class LegalEntity(Strict):
 
 
 class RoutingRule(Strict):
-    """Customers billed in ``country`` (and, if given, one of ``regions``) go to ``legal_entity``."""
+    """Billing addresses in ``country`` (and ``regions``, if given) go to ``legal_entity``."""
 
     country: CountryCode
     regions: list[Region] = Field(default_factory=list)

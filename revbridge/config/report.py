@@ -1,4 +1,4 @@
-"""What validating a policy file produces: every problem found, and the policy when there is none."""
+"""What validating a policy file produces: every problem, and the policy when there is none."""
 
 from __future__ import annotations
 

@@ -88,7 +88,7 @@ def sections_from_data(data: dict[str, Any]) -> Sections:
     systems = _mapping(data.get("systems"))
     sections.system_names = [str(name) for name in systems]
     sections.systems = _entries(_SYSTEM, systems)
-    sections.systems_complete = len(sections.systems) == len(systems)
+    sections.systems_complete = bool(systems) and len(sections.systems) == len(systems)
     entities = _mapping(data.get("legal_entities"))
     sections.entity_names = [str(code) for code in entities]
     sections.entities = _entries(_ENTITY, entities)

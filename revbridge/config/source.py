@@ -1,9 +1,9 @@
 """Reading a policy file: YAML text into plain data, keeping the line and column of every node.
 
-The text is read twice with ruamel.yaml's round-trip loader: once composed into nodes, to
-report syntax errors and duplicate keys at the parser's position, once constructed, for the
-data and the ``lc`` positions of each key, value and list item. A path into the data (the
-keys and indexes leading to a node, as in a pydantic error ``loc``) is turned into the
+The text is read once with ruamel.yaml's round-trip loader, which keeps the ``lc``
+position of each key, value and list item; its constructor is told to record duplicate
+keys (keeping the first value) instead of stopping at the first one. A path into the data
+(the keys and indexes leading to a node, as in a pydantic error ``loc``) is turned into the
 position of that node by :meth:`Document.locate`.
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from revbridge.config.report import Problem
 
@@ -40,9 +40,8 @@ class Document:
         node = self.root
         found: list[PathItem] = []
         for item in path:
-            if isinstance(node, dict) and item in node:
-                node = node[item]
-            elif isinstance(node, list) and isinstance(item, int) and 0 <= item < len(node):
+            in_list = isinstance(node, list) and isinstance(item, int) and 0 <= item < len(node)
+            if in_list or (isinstance(node, dict) and item in node):
                 node = node[item]
             elif isinstance(node, dict) and item == node.get("kind"):
                 continue
@@ -59,18 +58,17 @@ class Document:
         found, _ = self.resolve(path)
         if not found:
             return _one_based(self.root.lc.line, self.root.lc.col)
-        parent = self.root
+        parent: Any = self.root
         for item in found[:-1]:
             parent = parent[item]
-        last = found[-1]
+        last, positions = found[-1], parent.lc
         if isinstance(parent, list):
-            return _one_based(*parent.lc.item(last))
+            return _one_based(*positions.item(last))
         value = parent[last]
-        if anchor == "key" or (
-            anchor == "auto" and (value is None or isinstance(value, dict | list))
-        ):
-            return _one_based(*parent.lc.key(last))
-        return _one_based(*parent.lc.value(last))
+        collection = value is None or isinstance(value, dict | list)
+        if anchor == "key" or (anchor == "auto" and collection):
+            return _one_based(*positions.key(last))
+        return _one_based(*positions.value(last))
 
     def problem(self, path: Sequence[PathItem], message: str, anchor: Anchor = "auto") -> Problem:
         """A :class:`Problem` at the node ``path`` leads to."""
@@ -78,61 +76,74 @@ class Document:
         return Problem(self.file, line, col, message)
 
 
+class _DuplicateRecorder(RoundTripConstructor):
+    """Keeps the first value of a duplicate key and records where the duplicate was."""
+
+    def check_mapping_key(
+        self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any
+    ) -> bool:
+        if key not in mapping:
+            return True
+        first_line = mapping.lc.key(key)[0] + 1 if key in mapping.lc.data else None
+        mark = key_node.start_mark
+        self.duplicates.append((str(key), mark.line + 1, mark.column + 1, first_line))
+        return False
+
+    @property
+    def duplicates(self) -> list[tuple[str, int, int, int | None]]:
+        if not hasattr(self, "_duplicates"):
+            self._duplicates: list[tuple[str, int, int, int | None]] = []
+        return self._duplicates
+
+
 def parse(text: str, file: str) -> tuple[Document | None, list[Problem]]:
     """Parse ``text``; the document (None if unusable) and the problems found on the way."""
     yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = True
+    yaml.Constructor = _DuplicateRecorder
     try:
-        node = yaml.compose(text)
-        root = yaml.load(text) if node is not None else None
+        root = yaml.load(text)
     except MarkedYAMLError as exc:
         return None, [_syntax_problem(exc, file)]
     except YAMLError as exc:
         return None, [Problem(file, 1, 1, f"YAML error: {exc}")]
-    if node is None:
+    if root is None and not _has_content(text):
         message = "the file is empty: a policy file starts with 'version: 1'"
         return None, [Problem(file, 1, 1, message)]
     if not isinstance(root, dict):
-        line, col = node.start_mark.line + 1, node.start_mark.column + 1
         message = "a policy file is a mapping of sections (version, systems, ...)"
-        return None, [Problem(file, line, col, message)]
-    return Document(file, root), _duplicate_keys(node, file)
+        return None, [Problem(file, *_start(root), message)]
+    problems = [
+        Problem(file, line, col, _duplicate_message(key, first))
+        for key, line, col, first in yaml.constructor.duplicates
+    ]
+    return Document(file, root), problems
+
+
+def _has_content(text: str) -> bool:
+    lines = (line.strip() for line in text.splitlines())
+    return any(line and not line.startswith("#") and line not in ("---", "...") for line in lines)
+
+
+def _start(root: Any) -> tuple[int, int]:
+    lc = getattr(root, "lc", None)
+    return (lc.line + 1, lc.col + 1) if lc is not None and lc.line is not None else (1, 1)
+
+
+def _duplicate_message(key: str, first_line: int | None) -> str:
+    where = f" (first on line {first_line})" if first_line is not None else ""
+    return f"duplicate key '{key}'{where}; the first value is used"
 
 
 def _syntax_problem(exc: MarkedYAMLError, file: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    message = f"YAML syntax error: {exc.problem or exc.context}"
-    if exc.problem and exc.context:
+    kind = "YAML error" if isinstance(exc, ConstructorError) else "YAML syntax error"
+    message = f"{kind}: {exc.problem or exc.context}"
+    if "single document" in str(exc.context):
+        message = "YAML syntax error: a policy file is one YAML document; found a second one"
+    elif exc.problem and exc.context:
         message += f" ({exc.context})"
     return Problem(file, line, col, message)
-
-
-def _duplicate_keys(root: Node, file: str) -> list[Problem]:
-    problems: list[Problem] = []
-    stack, seen_nodes = [root], set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen_nodes:
-            continue
-        seen_nodes.add(id(node))
-        if isinstance(node, MappingNode):
-            first: dict[str, int] = {}
-            for key, value in node.value:
-                if isinstance(key, ScalarNode) and key.value != "<<":
-                    if key.value in first:
-                        line, col = key.start_mark.line + 1, key.start_mark.column + 1
-                        message = (
-                            f"duplicate key '{key.value}' (first on line {first[key.value]}); "
-                            "the first value is used"
-                        )
-                        problems.append(Problem(file, line, col, message))
-                    else:
-                        first[key.value] = key.start_mark.line + 1
-                stack.append(value)
-        elif isinstance(node, SequenceNode):
-            stack.extend(node.value)
-    return problems
 
 
 def _one_based(line: int, col: int) -> tuple[int, int]:
@@ -159,7 +170,11 @@ def plain(value: Any) -> Any:
 def canonical_json(data: Any) -> str:
     """The document as sorted, compact JSON: independent of comments, order and layout."""
     return json.dumps(
-        _stringify_keys(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+        _stringify_keys(data),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
     )
 
 

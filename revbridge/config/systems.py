@@ -11,7 +11,7 @@ literal, the roles it may play and its ``options`` model) and listing it in ``Sy
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -95,9 +95,7 @@ def _no_inline_secret(value: Any) -> Any:
             "{env: VARIABLE_NAME}; never put the secret itself in the policy file",
         )
     if not isinstance(value, dict):
-        raise PydanticCustomError(
-            "env_ref", "a credential is written {env: VARIABLE_NAME}"
-        )
+        raise PydanticCustomError("env_ref", "a credential is written {env: VARIABLE_NAME}")
     return value
 
 
@@ -193,7 +191,14 @@ System = Annotated[
 ]
 """One system entry; ``kind`` selects the model."""
 
-SYSTEM_KINDS: tuple[str, ...] = ("salesforce", "netsuite", "stripe", "avalara")
+
+def _kinds() -> tuple[str, ...]:
+    members = get_args(get_args(System)[0])
+    return tuple(str(get_args(cls.model_fields["kind"].annotation)[0]) for cls in members)
+
+
+SYSTEM_KINDS: tuple[str, ...] = _kinds()
+"""The supported ``kind`` values, in the order of ``System``."""
 
 
 class Defaults(Strict):

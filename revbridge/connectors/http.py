@@ -99,25 +99,38 @@ class HttpCaller:
     classify: Classifier
     auth: Auth | None = None
     policy: RetryPolicy = field(default_factory=RetryPolicy)
-    budget: Budget = field(default_factory=lambda: Budget(None, None))
+    max_concurrency: int | None = None
+    requests_per_s: float | None = None
+    burst: int = 1
     timeout_s: float = 30.0
     idempotency_header: str = "Idempotency-Key"
     observers: list[Observer] = field(default_factory=list)
     transport: httpx.AsyncBaseTransport | None = None
-    _client: httpx.AsyncClient | None = None
+    _per_loop: dict[asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, Budget]] = field(
+        default_factory=dict
+    )
+
+    def _bound(self) -> tuple[httpx.AsyncClient, Budget]:
+        """Clients and budgets belong to one event loop; keep one pair per loop."""
+        loop = asyncio.get_running_loop()
+        pair = self._per_loop.get(loop)
+        if pair is None:
+            client = httpx.AsyncClient(
+                base_url=self.base_url, timeout=self.timeout_s, transport=self.transport
+            )
+            pair = (client, Budget(self.max_concurrency, self.requests_per_s, self.burst))
+            self._per_loop[loop] = pair
+        return pair
 
     @property
     def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                base_url=self.base_url, timeout=self.timeout_s, transport=self.transport
-            )
-        return self._client
+        return self._bound()[0]
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        loop = asyncio.get_running_loop()
+        pair = self._per_loop.pop(loop, None)
+        if pair is not None:
+            await pair[0].aclose()
 
     async def call(
         self,
@@ -139,9 +152,16 @@ class HttpCaller:
             attempt += 1
             try:
                 return await self._attempt(
-                    method, path, operation, attempt, json_body, form, params, headers,
+                    method,
+                    path,
+                    operation,
+                    attempt,
+                    json_body,
+                    form,
+                    params,
+                    headers,
                     idempotency_key,
-                )  # fmt: skip
+                )
             except ConnectorError as error:
                 decision = decide(self.policy, attempt, error, idempotent=keyed)
                 if not decision.retry:
@@ -178,11 +198,12 @@ class HttpCaller:
         status: int | None = None
         outcome = "ok"
         try:
-            response, waited = await self.budget.run(lambda: self._send(request))
+            budget = self._bound()[1]
+            response, waited = await budget.run(lambda: self._send(request))
             status = response.status_code
             if status == 401 and self.auth is not None and attempt == 1:
                 await self.auth.refresh(self.client)
-                response, _ = await self.budget.run(lambda: self._send(request))
+                response, _ = await budget.run(lambda: self._send(request))
                 status = response.status_code
             error = self.classify(response)
             if error is not None:
@@ -192,8 +213,9 @@ class HttpCaller:
             outcome = "retryable" if isinstance(error, RetryableError) else "permanent"
             raise
         finally:
-            record = CallRecord(self.system, operation, outcome, status,
-                                time.monotonic() - started, attempt, waited)  # fmt: skip
+            record = CallRecord(
+                self.system, operation, outcome, status, time.monotonic() - started, attempt, waited
+            )
             for observer in self.observers:
                 observer(record)
 

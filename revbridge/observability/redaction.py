@@ -8,9 +8,17 @@ from typing import Any
 
 MASK = "***"
 SECRET_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key",
-     "stripe-signature", "webhook-signature", "x-hub-signature-256"}
-)  # fmt: skip
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-api-key",
+        "stripe-signature",
+        "webhook-signature",
+        "x-hub-signature-256",
+    }
+)
 SECRET_KEYS = re.compile(
     r"(secret|password|passwd|token|api[_-]?key|authorization|signature|client_secret|"
     r"license[_-]?key|private[_-]?key|assertion|refresh)",

@@ -174,8 +174,17 @@ async def _commit_then_drop(
     if rule.drop_mode == "timeout":
         await asyncio.sleep(rule.hang_s)
     if started:
-        await send(started[0])
+        await send(_unfinishable(started[0]))
     raise ConnectionDropped("sandbox fault: response dropped after commit")
+
+
+def _unfinishable(head: Message) -> Message:
+    """A bodiless answer (204/304) is complete once its head is sent, so the cut would go
+    unnoticed: announce a body instead, which the cut then leaves incomplete."""
+    if head["status"] not in (204, 304):
+        return head
+    headers = [(k, v) for k, v in head.get("headers", []) if k.lower() != b"content-length"]
+    return {**head, "status": 200, "headers": [*headers, (b"content-length", b"1")]}
 
 
 async def _respond(send: Send, status: int, body: bytes, headers: dict[str, str]) -> None:

@@ -60,8 +60,16 @@ def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 
 
-def _fields(seq: int, at: datetime, actor: str, action: str, subject: str,
-            correlation_id: str | None, before: Any, after: Any) -> dict[str, Any]:  # fmt: skip
+def _fields(
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    correlation_id: str | None,
+    before: Any,
+    after: Any,
+) -> dict[str, Any]:
     return {
         "seq": seq,
         "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -94,14 +102,22 @@ def append(
     digest = entry_hash(prev_hash, fields)
     conn.execute(
         audit_log.insert().values(
-            seq=seq, at=at, actor=actor, action=action, subject=subject,
-            correlation_id=correlation_id, before=before, after=after,
-            prev_hash=prev_hash, hash=digest,
+            seq=seq,
+            at=at,
+            actor=actor,
+            action=action,
+            subject=subject,
+            correlation_id=correlation_id,
+            before=before,
+            after=after,
+            prev_hash=prev_hash,
+            hash=digest,
         )
-    )  # fmt: skip
+    )
     counters.set_hash(conn, counters.AUDIT, digest)
-    return AuditEntry(seq, at, actor, action, subject, correlation_id, before, after,
-                      prev_hash, digest)  # fmt: skip
+    return AuditEntry(
+        seq, at, actor, action, subject, correlation_id, before, after, prev_hash, digest
+    )
 
 
 def entries(engine: Engine, after_seq: int = 0, limit: int | None = None) -> Iterator[AuditEntry]:
@@ -111,9 +127,11 @@ def entries(engine: Engine, after_seq: int = 0, limit: int | None = None) -> Ite
         batch = BATCH if limit is None else min(BATCH, limit - seen)
         with engine.connect() as conn:
             rows = conn.execute(
-                select(audit_log).where(audit_log.c.seq > after_seq)
-                .order_by(audit_log.c.seq).limit(batch)
-            ).all()  # fmt: skip
+                select(audit_log)
+                .where(audit_log.c.seq > after_seq)
+                .order_by(audit_log.c.seq)
+                .limit(batch)
+            ).all()
         if not rows:
             return
         for row in rows:
@@ -130,8 +148,9 @@ def verify(engine: Engine) -> ChainReport:
             return ChainReport(False, count, e.seq, f"rows {expected_seq}..{e.seq - 1} deleted")
         if e.prev_hash != expected_prev:
             return ChainReport(False, count, e.seq, "previous-hash link broken (row inserted)")
-        fields = _fields(e.seq, e.at, e.actor, e.action, e.subject, e.correlation_id,
-                         e.before, e.after)  # fmt: skip
+        fields = _fields(
+            e.seq, e.at, e.actor, e.action, e.subject, e.correlation_id, e.before, e.after
+        )
         if entry_hash(e.prev_hash, fields) != e.hash:
             return ChainReport(False, count, e.seq, "content edited (hash mismatch)")
         expected_seq, expected_prev, count = e.seq + 1, e.hash, count + 1

@@ -58,10 +58,17 @@ def raise_case(
     """Open a case for the deal, or update its open one; ``(case, created)``."""
     now = datetime.now(UTC)
     values = {
-        "owner": owner, "failure_class": failure_class, "rule": rule, "message": message,
-        "guidance": guidance, "context": context, "actions": actions, "updated_at": now,
-        "workflow_id": workflow_id, "correlation_id": correlation_id,
-    }  # fmt: skip
+        "owner": owner,
+        "failure_class": failure_class,
+        "rule": rule,
+        "message": message,
+        "guidance": guidance,
+        "context": context,
+        "actions": actions,
+        "updated_at": now,
+        "workflow_id": workflow_id,
+        "correlation_id": correlation_id,
+    }
     existing = open_for_deal(conn, deal_key)
     if existing is not None:
         conn.execute(
@@ -75,10 +82,14 @@ def raise_case(
     case_id = f"case_{uuid.uuid4().hex[:16]}"
     conn.execute(
         cases.insert().values(
-            case_id=case_id, deal_key=deal_key, state=OPEN, occurrences=1, created_at=now,
+            case_id=case_id,
+            deal_key=deal_key,
+            state=OPEN,
+            occurrences=1,
+            created_at=now,
             **values,
         )
-    )  # fmt: skip
+    )
     created = get(conn, case_id)
     assert created is not None
     return created, True

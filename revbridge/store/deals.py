@@ -77,11 +77,17 @@ def register(
         conn,
         deals,
         {
-            "deal_key": deal_key, "workflow_id": workflow_id, "correlation_id": correlation_id,
-            "stage": Stage.RECEIVED, "status": Status.RUNNING, "refs": {},
-            "closed_at": closed_at, "received_at": now, "updated_at": now,
+            "deal_key": deal_key,
+            "workflow_id": workflow_id,
+            "correlation_id": correlation_id,
+            "stage": Stage.RECEIVED,
+            "status": Status.RUNNING,
+            "refs": {},
+            "closed_at": closed_at,
+            "received_at": now,
+            "updated_at": now,
         },
-    )  # fmt: skip
+    )
 
 
 def advance(
@@ -154,11 +160,16 @@ def record_step(
 ) -> None:
     conn.execute(
         deal_steps.insert().values(
-            deal_key=deal_key, step=step, system=system, outcome=outcome,
-            started_at=started_at, finished_at=datetime.now(UTC), attempt=attempt,
+            deal_key=deal_key,
+            step=step,
+            system=system,
+            outcome=outcome,
+            started_at=started_at,
+            finished_at=datetime.now(UTC),
+            attempt=attempt,
             detail=detail or {},
         )
-    )  # fmt: skip
+    )
 
 
 def timeline(conn: Connection, deal_key: str) -> list[dict[str, Any]]:

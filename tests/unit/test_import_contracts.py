@@ -27,8 +27,9 @@ def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
 
 def _copy_project(tmp_path: Path) -> Path:
     tree = tmp_path / "project"
-    shutil.copytree(ROOT / "revbridge", tree / "revbridge",
-                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copytree(
+        ROOT / "revbridge", tree / "revbridge", ignore=shutil.ignore_patterns("__pycache__")
+    )
     shutil.copy(ROOT / "pyproject.toml", tree / "pyproject.toml")
     return tree
 

@@ -15,8 +15,11 @@ def prepare_customer(account: Account, rec: Record, old: Record | None) -> None:
     rec["isPerson"] = is_person
     missing = []
     if is_person:
-        missing += [label for key, label in (("firstName", "First Name"), ("lastName", "Last Name"))
-                    if not rec.get(key)]  # fmt: skip
+        missing += [
+            label
+            for key, label in (("firstName", "First Name"), ("lastName", "Last Name"))
+            if not rec.get(key)
+        ]
     elif not rec.get("companyName"):
         missing.append("Company Name")
     if not rec.get("subsidiary"):
@@ -26,8 +29,10 @@ def prepare_customer(account: Account, rec: Record, old: Record | None) -> None:
     subsidiary = state.get("subsidiary", rec["subsidiary"]["id"])
     if subsidiary is None or subsidiary.get("isInactive"):
         raise invalid_value("subsidiary")
-    if old is not None and old.get("subsidiary") != rec["subsidiary"] and _has_transactions(
-        account, rec["id"]
+    if (
+        old is not None
+        and old.get("subsidiary") != rec["subsidiary"]
+        and _has_transactions(account, rec["id"])
     ):
         raise user_error(
             "You cannot change the subsidiary of a customer that has transactions.", "subsidiary"
@@ -92,8 +97,14 @@ def _default_address(rec: Record) -> str | None:
 def address_text(addr: Record) -> str:
     country = (addr.get("country") or {}).get("id")
     city_line = " ".join(p for p in (addr.get("city"), addr.get("state"), addr.get("zip")) if p)
-    parts = [addr.get("addressee"), addr.get("attention"), addr.get("addr1"), addr.get("addr2"),
-             city_line, COUNTRY_NAMES.get(country or "", country)]  # fmt: skip
+    parts = [
+        addr.get("addressee"),
+        addr.get("attention"),
+        addr.get("addr1"),
+        addr.get("addr2"),
+        city_line,
+        COUNTRY_NAMES.get(country or "", country),
+    ]
     return "\n".join(p for p in parts if p)
 
 

@@ -10,6 +10,7 @@ or RFC 9110 URIs (accounts on current releases), chosen with ``error_type_style`
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Literal
@@ -20,14 +21,36 @@ ERROR_CONTENT_TYPE = "application/vnd.oracle.resource+json; type=error; charset=
 
 _RFC2616 = "https://www.w3.org/Protocols/rfc2616/rfc2616-sec10.html#sec10."
 _RFC2616_SECTIONS = {
-    400: "4.1", 401: "4.2", 403: "4.4", 404: "4.5", 405: "4.6", 409: "4.10",
-    413: "4.14", 415: "4.16", 500: "5.1", 501: "5.2", 502: "5.3", 503: "5.4", 504: "5.5",
-}  # fmt: skip
+    400: "4.1",
+    401: "4.2",
+    403: "4.4",
+    404: "4.5",
+    405: "4.6",
+    409: "4.10",
+    413: "4.14",
+    415: "4.16",
+    500: "5.1",
+    501: "5.2",
+    502: "5.3",
+    503: "5.4",
+    504: "5.5",
+}
 _RFC9110 = "https://www.rfc-editor.org/rfc/rfc9110.html#section-15."
 _RFC9110_SECTIONS = {
-    400: "5.1", 401: "5.2", 403: "5.4", 404: "5.5", 405: "5.6", 409: "5.10",
-    413: "5.14", 415: "5.16", 500: "6.1", 501: "6.2", 502: "6.3", 503: "6.4", 504: "6.5",
-}  # fmt: skip
+    400: "5.1",
+    401: "5.2",
+    403: "5.4",
+    404: "5.5",
+    405: "5.6",
+    409: "5.10",
+    413: "5.14",
+    415: "5.16",
+    500: "6.1",
+    501: "6.2",
+    502: "6.3",
+    503: "6.4",
+    504: "6.5",
+}
 
 INVALID_LOGIN_DETAIL = (
     "Invalid login attempt. For more details, see the Login Audit Trail in the NetSuite UI "
@@ -105,7 +128,9 @@ def invalid_content(detail: str = "Invalid content in the request body.") -> NsE
 def invalid_value(path: str, name: str | None = None) -> NsError:
     """A value of the wrong type or shape, or not allowed in this context."""
     name = name or path.rsplit(".", 1)[-1]
-    detail = f"Invalid value for the resource or sub-resource field '{name}'. Provide a valid value."
+    detail = (
+        f"Invalid value for the resource or sub-resource field '{name}'. Provide a valid value."
+    )
     return error(400, "INVALID_VALUE", detail, path=path)
 
 
@@ -156,17 +181,17 @@ _INJECTED = {
 }
 
 
-def injected_error_body(style: ErrorStyle) -> _InjectedBody:
-    return _InjectedBody(style)
+def injected_error_body(style: Callable[[], ErrorStyle]) -> InjectedErrorBody:
+    return InjectedErrorBody(style)
 
 
 @dataclass(frozen=True)
-class _InjectedBody:
+class InjectedErrorBody:
     """The ``error_body`` callback for injected faults (NetSuite sends no Retry-After)."""
 
-    style: ErrorStyle
+    style: Callable[[], ErrorStyle]
 
     def __call__(self, status: int, retry_after_s: float | None) -> tuple[bytes, dict[str, str]]:
         code, detail = _INJECTED.get(status, ("UNEXPECTED_ERROR", HTTPStatus(status).phrase))
-        body = render(status, [Detail(detail, code)], self.style)
+        body = render(status, [Detail(detail, code)], self.style())
         return body, {"Content-Type": ERROR_CONTENT_TYPE}

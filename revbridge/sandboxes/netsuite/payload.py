@@ -24,6 +24,8 @@ from revbridge.sandboxes.netsuite.state import NetSuiteState
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+#: Larger amounts and quantities are refused (NetSuite stores at most 15 significant digits).
+MAX_NUMBER = 1e15
 
 
 class PayloadReader:
@@ -49,7 +51,9 @@ class PayloadReader:
             if name in shape.sublists:
                 out[name] = self._sublist(shape.sublists[name], value, where)
             elif name in shape.subrecords:
-                out[name] = None if value is None else self.read(shape.subrecords[name], value, where)
+                out[name] = (
+                    None if value is None else self.read(shape.subrecords[name], value, where)
+                )
             elif name not in shape.fields:
                 out[name] = value  # a custom field, stored as sent
             elif not shape.fields[name].read_only:
@@ -87,8 +91,11 @@ class PayloadReader:
             items = value.get("items") if isinstance(value, dict) else value
             if not isinstance(items, list):
                 raise invalid_value(path, name)
-            return {"items": [self.reference(spec, v, f"{path}.items[{i}]", name)
-                              for i, v in enumerate(items)]}  # fmt: skip
+            return {
+                "items": [
+                    self.reference(spec, v, f"{path}.items[{i}]", name) for i, v in enumerate(items)
+                ]
+            }
         return self.reference(spec, value, path, name)
 
     def reference(self, spec: FieldSpec, value: Any, path: str, name: str) -> dict[str, str]:
@@ -130,7 +137,7 @@ def _number(value: Any, path: str, name: str, integer: bool) -> float | int:
         raise invalid_value(path, name)
     if isinstance(value, str) and _NUMBER.match(value.strip()):
         value = float(value)
-    if not isinstance(value, int | float) or value != value:
+    if not isinstance(value, int | float) or not abs(value) <= MAX_NUMBER:  # NaN fails too
         raise invalid_value(path, name)
     if integer:
         if float(value) != int(value):

@@ -29,13 +29,34 @@ ORDER_STATUS_NAMES = {
 }
 INVOICE_STATUS_NAMES = {"A": "Open", "B": "Paid In Full"}
 COUNTRY_NAMES = {
-    "US": "United States", "GB": "United Kingdom", "DE": "Germany", "FR": "France",
-    "IE": "Ireland", "NL": "Netherlands", "ES": "Spain", "IT": "Italy", "CA": "Canada",
-    "AU": "Australia", "CH": "Switzerland", "AT": "Austria", "BE": "Belgium",
-    "SE": "Sweden", "DK": "Denmark", "NO": "Norway", "FI": "Finland", "PL": "Poland",
-    "PT": "Portugal", "JP": "Japan", "SG": "Singapore", "IN": "India", "BR": "Brazil",
-    "MX": "Mexico", "NZ": "New Zealand", "LU": "Luxembourg", "CZ": "Czech Republic",
-}  # fmt: skip
+    "US": "United States",
+    "GB": "United Kingdom",
+    "DE": "Germany",
+    "FR": "France",
+    "IE": "Ireland",
+    "NL": "Netherlands",
+    "ES": "Spain",
+    "IT": "Italy",
+    "CA": "Canada",
+    "AU": "Australia",
+    "CH": "Switzerland",
+    "AT": "Austria",
+    "BE": "Belgium",
+    "SE": "Sweden",
+    "DK": "Denmark",
+    "NO": "Norway",
+    "FI": "Finland",
+    "PL": "Poland",
+    "PT": "Portugal",
+    "JP": "Japan",
+    "SG": "Singapore",
+    "IN": "India",
+    "BR": "Brazil",
+    "MX": "Mexico",
+    "NZ": "New Zealand",
+    "LU": "Luxembourg",
+    "CZ": "Czech Republic",
+}
 
 
 @dataclass(frozen=True)
@@ -103,21 +124,39 @@ _DIMENSIONS = {
 
 ADDRESS = Shape(
     {
-        "addr1": TEXT, "addr2": TEXT, "addr3": TEXT, "addressee": TEXT, "attention": TEXT,
-        "addrPhone": TEXT, "city": TEXT, "state": TEXT, "zip": TEXT, "country": COUNTRY,
-        "override": BOOL, "addrText": READ, "externalId": TEXT, "refName": READ,
+        "addr1": TEXT,
+        "addr2": TEXT,
+        "addr3": TEXT,
+        "addressee": TEXT,
+        "attention": TEXT,
+        "addrPhone": TEXT,
+        "city": TEXT,
+        "state": TEXT,
+        "zip": TEXT,
+        "country": COUNTRY,
+        "override": BOOL,
+        "addrText": READ,
+        "externalId": TEXT,
+        "refName": READ,
         "links": READ,
     }
-)  # fmt: skip
+)
 
 ADDRESS_LINE = Shape(
     {
-        "id": FieldSpec("integer"), "internalId": READ, "addressId": READ, "label": TEXT,
-        "defaultBilling": BOOL, "defaultShipping": BOOL, "isResidential": BOOL,
-        "addressBookAddress_text": READ, "refName": READ, "links": READ,
+        "id": FieldSpec("integer"),
+        "internalId": READ,
+        "addressId": READ,
+        "label": TEXT,
+        "defaultBilling": BOOL,
+        "defaultShipping": BOOL,
+        "isResidential": BOOL,
+        "addressBookAddress_text": READ,
+        "refName": READ,
+        "links": READ,
     },
     subrecords={"addressBookAddress": ADDRESS},
-)  # fmt: skip
+)
 
 CUSTOMER = RecordSpec(
     "customer",
@@ -125,39 +164,69 @@ CUSTOMER = RecordSpec(
     "Customer",
     Shape(
         {
-            **_COMMON, **_STAMPS,
-            "entityId": TEXT, "companyName": FieldSpec("text", "Company Name"),
-            "isPerson": BOOL, "firstName": FieldSpec("text", "First Name"),
-            "lastName": FieldSpec("text", "Last Name"), "email": TEXT, "phone": TEXT,
-            "altEmail": TEXT, "comments": TEXT, "url": TEXT,
+            **_COMMON,
+            **_STAMPS,
+            "entityId": TEXT,
+            "companyName": FieldSpec("text", "Company Name"),
+            "isPerson": BOOL,
+            "firstName": FieldSpec("text", "First Name"),
+            "lastName": FieldSpec("text", "Last Name"),
+            "email": TEXT,
+            "phone": TEXT,
+            "altEmail": TEXT,
+            "comments": TEXT,
+            "url": TEXT,
             "parent": _ref("Parent", "customer"),
             "subsidiary": _ref("Subsidiary", "subsidiary"),
-            "currency": _ref("Currency", "currency"), "terms": _ref("Terms", "term"),
-            "vatRegNumber": TEXT, "defaultTaxReg": TEXT, "taxable": BOOL,
-            "taxItem": _ref("Tax Item", "salesTaxItem"), "isInactive": BOOL,
-            "creditLimit": NUMBER, "entityStatus": OPAQUE, "salesRep": OPAQUE,
-            "category": OPAQUE, "customForm": OPAQUE, "defaultAddress": READ,
-            "balance": READ, "altName": READ,
+            "currency": _ref("Currency", "currency"),
+            "terms": _ref("Terms", "term"),
+            "vatRegNumber": TEXT,
+            "defaultTaxReg": TEXT,
+            "taxable": BOOL,
+            "taxItem": _ref("Tax Item", "salesTaxItem"),
+            "isInactive": BOOL,
+            "creditLimit": NUMBER,
+            "entityStatus": OPAQUE,
+            "salesRep": OPAQUE,
+            "category": OPAQUE,
+            "customForm": OPAQUE,
+            "defaultAddress": READ,
+            "balance": READ,
+            "altName": READ,
         },
         sublists={"addressBook": ADDRESS_LINE},
         custom_prefix="custentity",
     ),
-)  # fmt: skip
+)
 
 _LINE_COMMON = {
-    "line": FieldSpec("integer"), "item": _ref("Item", *ITEM_TYPES),
-    "quantity": NUMBER, "rate": NUMBER, "amount": NUMBER, "description": TEXT,
-    "taxCode": _ref("Tax Code", "salesTaxItem"), **_DIMENSIONS, "price": OPAQUE,
-    "taxAmount": READ, "tax1Amt": READ, "itemType": READ, "refName": READ, "links": READ,
-}  # fmt: skip
+    "line": FieldSpec("integer"),
+    "item": _ref("Item", *ITEM_TYPES),
+    "quantity": NUMBER,
+    "rate": NUMBER,
+    "amount": NUMBER,
+    "description": TEXT,
+    "taxCode": _ref("Tax Code", "salesTaxItem"),
+    **_DIMENSIONS,
+    "price": OPAQUE,
+    "taxAmount": READ,
+    "tax1Amt": READ,
+    "itemType": READ,
+    "refName": READ,
+    "links": READ,
+}
 
 ORDER_LINE = Shape(
     {
-        **_LINE_COMMON, "isClosed": BOOL, "quantityBilled": READ,
-        "revRecStartDate": DATE, "revRecEndDate": DATE, "isOpen": READ,
+        **_LINE_COMMON,
+        "isClosed": BOOL,
+        "quantityBilled": READ,
+        "revRecStartDate": DATE,
+        "revRecEndDate": DATE,
+        "isOpen": READ,
     },
     custom_prefix="custcol",
-)  # fmt: skip
+)
 
 INVOICE_LINE = Shape(
     {**_LINE_COMMON, "orderLine": FieldSpec("integer")},
@@ -165,13 +234,28 @@ INVOICE_LINE = Shape(
 )
 
 _TRANSACTION = {
-    **_COMMON, **_STAMPS, **_DIMENSIONS,
-    "entity": _ref("Customer", "customer"), "subsidiary": _ref("Subsidiary", "subsidiary"),
-    "currency": _ref("Currency", "currency"), "terms": _ref("Terms", "term"),
-    "tranId": TEXT, "tranDate": DATE, "memo": TEXT, "otherRefNum": TEXT, "email": TEXT,
-    "exchangeRate": NUMBER, "salesRep": OPAQUE, "customForm": OPAQUE, "opportunity": OPAQUE,
-    "status": READ, "subtotal": READ, "taxTotal": READ, "total": READ, "currencyName": READ,
-}  # fmt: skip
+    **_COMMON,
+    **_STAMPS,
+    **_DIMENSIONS,
+    "entity": _ref("Customer", "customer"),
+    "subsidiary": _ref("Subsidiary", "subsidiary"),
+    "currency": _ref("Currency", "currency"),
+    "terms": _ref("Terms", "term"),
+    "tranId": TEXT,
+    "tranDate": DATE,
+    "memo": TEXT,
+    "otherRefNum": TEXT,
+    "email": TEXT,
+    "exchangeRate": NUMBER,
+    "salesRep": OPAQUE,
+    "customForm": OPAQUE,
+    "opportunity": OPAQUE,
+    "status": READ,
+    "subtotal": READ,
+    "taxTotal": READ,
+    "total": READ,
+    "currencyName": READ,
+}
 
 SALES_ORDER = RecordSpec(
     "salesOrder",
@@ -179,14 +263,20 @@ SALES_ORDER = RecordSpec(
     "Sales Order",
     Shape(
         {
-            **_TRANSACTION, "startDate": DATE, "endDate": DATE, "shipDate": DATE,
-            "orderStatus": FieldSpec("enum", "Order Status", choices={
-                "A": ORDER_STATUS_NAMES["A"], "B": ORDER_STATUS_NAMES["B"]}),
+            **_TRANSACTION,
+            "startDate": DATE,
+            "endDate": DATE,
+            "shipDate": DATE,
+            "orderStatus": FieldSpec(
+                "enum",
+                "Order Status",
+                choices={"A": ORDER_STATUS_NAMES["A"], "B": ORDER_STATUS_NAMES["B"]},
+            ),
         },
         sublists={"item": ORDER_LINE},
         custom_prefix="custbody",
     ),
-)  # fmt: skip
+)
 
 INVOICE = RecordSpec(
     "invoice",
@@ -194,34 +284,54 @@ INVOICE = RecordSpec(
     "Invoice",
     Shape(
         {
-            **_TRANSACTION, "dueDate": DATE, "createdFrom": FieldSpec("ref", read_only=True),
-            "amountRemaining": READ, "amountPaid": READ, "startDate": DATE, "endDate": DATE,
+            **_TRANSACTION,
+            "dueDate": DATE,
+            "createdFrom": FieldSpec("ref", "Created From", ("salesOrder",), read_only=True),
+            "amountRemaining": READ,
+            "amountPaid": READ,
+            "startDate": DATE,
+            "endDate": DATE,
         },
         sublists={"item": INVOICE_LINE},
         custom_prefix="custbody",
     ),
-)  # fmt: skip
+)
 
 
 def _item_spec(name: str, label: str) -> RecordSpec:
     fields = {
-        **_COMMON, "createdDate": READ, "lastModifiedDate": READ, **_DIMENSIONS,
-        "itemId": FieldSpec("text", "Item Name/Number"), "displayName": TEXT,
-        "salesDescription": TEXT, "description": TEXT, "rate": NUMBER,
+        **_COMMON,
+        "createdDate": READ,
+        "lastModifiedDate": READ,
+        **_DIMENSIONS,
+        "itemId": FieldSpec("text", "Item Name/Number"),
+        "displayName": TEXT,
+        "salesDescription": TEXT,
+        "description": TEXT,
+        "rate": NUMBER,
         "subsidiary": FieldSpec("multiref", "Subsidiary", ("subsidiary",)),
-        "includeChildren": BOOL, "incomeAccount": _ref("Income Account", "account"),
-        "isInactive": BOOL, "isTaxable": BOOL, "isFulfillable": BOOL,
-        "taxSchedule": OPAQUE, "itemType": READ, "subtype": READ,
-    }  # fmt: skip
+        "includeChildren": BOOL,
+        "incomeAccount": _ref("Income Account", "account"),
+        "isInactive": BOOL,
+        "isTaxable": BOOL,
+        "isFulfillable": BOOL,
+        "taxSchedule": OPAQUE,
+        "itemType": READ,
+        "subtype": READ,
+    }
     return RecordSpec(name, "item", label, Shape(fields, custom_prefix="custitem"))
 
 
 def _segment_spec(name: str, label: str, subsidiary: FieldSpec) -> RecordSpec:
     fields = {
-        **_COMMON, "name": FieldSpec("text", "Name"), "parent": _ref("Parent", name),
-        "subsidiary": subsidiary, "includeChildren": BOOL, "isInactive": BOOL,
+        **_COMMON,
+        "name": FieldSpec("text", "Name"),
+        "parent": _ref("Parent", name),
+        "subsidiary": subsidiary,
+        "includeChildren": BOOL,
+        "isInactive": BOOL,
         "fullName": READ,
-    }  # fmt: skip
+    }
     return RecordSpec(name, "list", label, Shape(fields))
 
 
@@ -235,37 +345,96 @@ SPECS: dict[str, RecordSpec] = {
         INVOICE,
         _item_spec("serviceSaleItem", "Service Item"),
         _item_spec("nonInventorySaleItem", "Non-inventory Item"),
-        RecordSpec("subsidiary", "list", "Subsidiary", Shape({
-            **_COMMON, "name": FieldSpec("text", "Name"), "parent": _ref("Parent", "subsidiary"),
-            "country": COUNTRY, "currency": _ref("Currency", "currency"), "state": TEXT,
-            "isInactive": BOOL, "isElimination": READ, "fullName": READ,
-        })),
-        RecordSpec("currency", "list", "Currency", Shape({
-            **_COMMON, "name": FieldSpec("text", "Name"), "symbol": FieldSpec("text", "ISO Code"),
-            "displaySymbol": TEXT, "isBaseCurrency": BOOL, "isInactive": BOOL,
-            "exchangeRate": NUMBER,
-        })),
+        RecordSpec(
+            "subsidiary",
+            "list",
+            "Subsidiary",
+            Shape(
+                {
+                    **_COMMON,
+                    "name": FieldSpec("text", "Name"),
+                    "parent": _ref("Parent", "subsidiary"),
+                    "country": COUNTRY,
+                    "currency": _ref("Currency", "currency"),
+                    "state": TEXT,
+                    "isInactive": BOOL,
+                    "isElimination": READ,
+                    "fullName": READ,
+                }
+            ),
+        ),
+        RecordSpec(
+            "currency",
+            "list",
+            "Currency",
+            Shape(
+                {
+                    **_COMMON,
+                    "name": FieldSpec("text", "Name"),
+                    "symbol": FieldSpec("text", "ISO Code"),
+                    "displaySymbol": TEXT,
+                    "isBaseCurrency": BOOL,
+                    "isInactive": BOOL,
+                    "exchangeRate": NUMBER,
+                }
+            ),
+        ),
         _segment_spec("department", "Department", _MULTI_SUBSIDIARY),
         _segment_spec("classification", "Class", _MULTI_SUBSIDIARY),
         _segment_spec("location", "Location", _ref("Subsidiary", "subsidiary")),
-        RecordSpec("term", "list", "Term", Shape({
-            **_COMMON, "name": FieldSpec("text", "Name"), "daysUntilNetDue": FieldSpec("integer"),
-            "isInactive": BOOL,
-        })),
-        RecordSpec("account", "list", "Account", Shape({
-            **_COMMON, "acctNumber": TEXT, "acctName": FieldSpec("text", "Name"),
-            "acctType": TEXT, "isInactive": BOOL,
-        })),
-        RecordSpec("salesTaxItem", "list", "Tax Code", Shape({
-            **_COMMON, "itemId": FieldSpec("text", "Tax Code"), "rate": NUMBER,
-            "description": TEXT, "isInactive": BOOL,
-        })),
+        RecordSpec(
+            "term",
+            "list",
+            "Term",
+            Shape(
+                {
+                    **_COMMON,
+                    "name": FieldSpec("text", "Name"),
+                    "daysUntilNetDue": FieldSpec("integer"),
+                    "isInactive": BOOL,
+                }
+            ),
+        ),
+        RecordSpec(
+            "account",
+            "list",
+            "Account",
+            Shape(
+                {
+                    **_COMMON,
+                    "acctNumber": TEXT,
+                    "acctName": FieldSpec("text", "Name"),
+                    "acctType": TEXT,
+                    "isInactive": BOOL,
+                }
+            ),
+        ),
+        RecordSpec(
+            "salesTaxItem",
+            "list",
+            "Tax Code",
+            Shape(
+                {
+                    **_COMMON,
+                    "itemId": FieldSpec("text", "Tax Code"),
+                    "rate": NUMBER,
+                    "description": TEXT,
+                    "isInactive": BOOL,
+                }
+            ),
+        ),
     )
-}  # fmt: skip
+}
 
 #: Record types whose ``refName`` is the field named here.
 NAME_FIELDS = {
-    "subsidiary": "name", "currency": "name", "department": "name", "classification": "name",
-    "location": "name", "term": "name", "serviceSaleItem": "itemId",
-    "nonInventorySaleItem": "itemId", "salesTaxItem": "itemId",
-}  # fmt: skip
+    "subsidiary": "name",
+    "currency": "name",
+    "department": "name",
+    "classification": "name",
+    "location": "name",
+    "term": "name",
+    "serviceSaleItem": "itemId",
+    "nonInventorySaleItem": "itemId",
+    "salesTaxItem": "itemId",
+}

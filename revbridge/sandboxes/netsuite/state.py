@@ -42,46 +42,76 @@ def estate_records(estate: Estate) -> dict[str, dict[str, Record]]:
     out: dict[str, dict[str, Record]] = {name: {} for name in SPECS}
     for s in estate.subsidiaries:
         out["subsidiary"][s.id] = {
-            "id": s.id, "name": s.name, "parent": ref(s.parent), "country": {"id": s.country},
-            "currency": ref(s.currency), "state": s.state, "isInactive": False,
-            "isElimination": False, "_currencies": list(s.currencies),
-        }  # fmt: skip
+            "id": s.id,
+            "name": s.name,
+            "parent": ref(s.parent),
+            "country": {"id": s.country},
+            "currency": ref(s.currency),
+            "state": s.state,
+            "isInactive": False,
+            "isElimination": False,
+            "_currencies": list(s.currencies),
+        }
     for c in estate.currencies:
         out["currency"][c.id] = {
-            "id": c.id, "name": c.name, "symbol": c.symbol, "displaySymbol": c.display_symbol,
-            "isBaseCurrency": c.id == "1", "isInactive": False, "exchangeRate": 1.0,
-        }  # fmt: skip
+            "id": c.id,
+            "name": c.name,
+            "symbol": c.symbol,
+            "displaySymbol": c.display_symbol,
+            "isBaseCurrency": c.id == "1",
+            "isInactive": False,
+            "exchangeRate": 1.0,
+        }
     every = tuple(s.id for s in estate.subsidiaries)
     for rtype, segments in (("department", estate.departments), ("classification", estate.classes)):
         for seg in segments:
             out[rtype][seg.id] = {
-                "id": seg.id, "name": seg.name, "subsidiary": refs(every),
-                "includeChildren": True, "isInactive": False,
-            }  # fmt: skip
+                "id": seg.id,
+                "name": seg.name,
+                "subsidiary": refs(every),
+                "includeChildren": True,
+                "isInactive": False,
+            }
     for seg in estate.locations:
         out["location"][seg.id] = {
-            "id": seg.id, "name": seg.name, "subsidiary": ref(seg.subsidiary), "isInactive": False
+            "id": seg.id,
+            "name": seg.name,
+            "subsidiary": ref(seg.subsidiary),
+            "isInactive": False,
         }
     for t in estate.terms:
         out["term"][t.id] = {"id": t.id, "name": t.name, "daysUntilNetDue": t.days}
     for a in estate.accounts:
         out["account"][a.id] = {
-            "id": a.id, "acctNumber": a.number, "acctName": a.name, "acctType": "Income",
+            "id": a.id,
+            "acctNumber": a.number,
+            "acctName": a.name,
+            "acctType": "Income",
             "isInactive": False,
-        }  # fmt: skip
+        }
     for tax in estate.tax_codes:
         out["salesTaxItem"][tax.id] = {
-            "id": tax.id, "itemId": tax.name, "rate": tax.rate, "isInactive": False
+            "id": tax.id,
+            "itemId": tax.name,
+            "rate": tax.rate,
+            "isInactive": False,
         }
     for item in estate.items:
         out[item.record_type][item.id] = {
-            "id": item.id, "externalId": item.external_id, "itemId": item.item_id,
-            "displayName": item.display_name, "salesDescription": item.display_name,
-            "rate": item.rate, "subsidiary": refs(item.subsidiaries), "includeChildren": False,
-            "incomeAccount": ref(item.income_account), "class": ref(item.klass),
-            "isInactive": False, "isTaxable": True,
+            "id": item.id,
+            "externalId": item.external_id,
+            "itemId": item.item_id,
+            "displayName": item.display_name,
+            "salesDescription": item.display_name,
+            "rate": item.rate,
+            "subsidiary": refs(item.subsidiaries),
+            "includeChildren": False,
+            "incomeAccount": ref(item.income_account),
+            "class": ref(item.klass),
+            "isInactive": False,
+            "isTaxable": True,
             "isFulfillable": item.record_type == "nonInventorySaleItem",
-        }  # fmt: skip
+        }
     return {rtype: {rid: _clean(rec) for rid, rec in recs.items()} for rtype, recs in out.items()}
 
 

@@ -117,15 +117,18 @@ def to_json(f: Field, value: Any) -> Any:
 
 
 def _deserialize_error(kind: str, value: Any) -> SalesforceError:
-    token = {dict: "START_OBJECT value {", list: "START_ARRAY value ["}.get(type(value))
-    if token is None:
-        token = ("VALUE_STRING value " if isinstance(value, str) else "VALUE_NUMBER value ") + str(
-            value
-        )
-        if isinstance(value, bool):
-            token = f"VALUE_{str(value).upper()} value {str(value).lower()}"
+    if isinstance(value, dict):
+        found = "START_OBJECT value {"
+    elif isinstance(value, list):
+        found = "START_ARRAY value ["
+    elif isinstance(value, bool):
+        found = f"VALUE_{str(value).upper()} value {str(value).lower()}"
+    elif isinstance(value, str):
+        found = f"VALUE_STRING value {value}"
+    else:
+        found = f"VALUE_NUMBER value {value}"
     return json_parser_error(
-        f"Cannot deserialize instance of {kind} from {token} "
+        f"Cannot deserialize instance of {kind} from {found} "
         "or request may be missing a required field"
     )
 

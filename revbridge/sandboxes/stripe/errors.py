@@ -7,10 +7,7 @@ endpoint starts executing: Stripe does not save those under an idempotency key.
 
 from __future__ import annotations
 
-import json
 from typing import Any
-
-from revbridge.sandboxes.stripe.ids import new_request_id
 
 DOCS = "https://stripe.com/docs/error-codes/"
 LOGS = "https://dashboard.stripe.com/test/logs/"
@@ -69,7 +66,9 @@ class StripeError(Exception):
     # -- the errors every endpoint can raise -------------------------------------------
 
     @classmethod
-    def invalid(cls, message: str, param: str | None = None, code: str | None = None) -> StripeError:
+    def invalid(
+        cls, message: str, param: str | None = None, code: str | None = None
+    ) -> StripeError:
         """A malformed request: nothing executed, nothing saved."""
         return cls(400, message, param=param, code=code, validation=True)
 
@@ -86,9 +85,7 @@ class StripeError(Exception):
 
     @classmethod
     def no_such(cls, noun: str, object_id: str, param: str = "id") -> StripeError:
-        return cls(
-            404, f"No such {noun}: '{object_id}'", code="resource_missing", param=param
-        )
+        return cls(404, f"No such {noun}: '{object_id}'", code="resource_missing", param=param)
 
     @classmethod
     def state(cls, message: str, param: str | None = None, code: str | None = None) -> StripeError:
@@ -121,17 +118,3 @@ class StripeError(Exception):
     @classmethod
     def api_error(cls, message: str = "An unknown error occurred") -> StripeError:
         return cls(500, message, type="api_error")
-
-
-def fault_error_body(status: int, retry_after_s: float | None) -> tuple[bytes, dict[str, str]]:
-    """Injected faults in Stripe's shape; Stripe sends no Retry-After, even on 429."""
-    del retry_after_s
-    if status == 429:
-        error = StripeError.rate_limited()
-    elif status >= 500:
-        error = StripeError(status, "An unknown error occurred", type="api_error")
-    else:
-        error = StripeError(status, "Sandbox fault", type="invalid_request_error")
-    request_id = new_request_id()
-    body = json.dumps(error.body(request_id)).encode()
-    return body, {"Content-Type": "application/json", "Request-Id": request_id}

@@ -5,7 +5,9 @@ Values arrive as strings (see :mod:`.forms`); fields turn them into ints, bools,
 lists and hashes. An empty string means "unset" the way Stripe reads it
 (``description=`` clears the description, ``metadata=`` clears all metadata), so
 optional fields return ``None`` for it. Parameters the real API accepts but the
-sandbox does not model are declared :data:`ANY` and kept as sent.
+sandbox does not model are declared :data:`ANY` and kept as sent. The functions at
+the end apply update params to a record the way Stripe does (set, unset, merge
+metadata and addresses).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from revbridge.sandboxes.stripe.errors import StripeError
+from revbridge.sandboxes.stripe.tables import Record
 
 _INT = re.compile(r"^-?\d{1,18}$")
 
@@ -152,6 +155,15 @@ class Metadata(Field):
         return out
 
 
+class StrHash(Field):
+    """A free-form hash of strings (e.g. a meter event's ``payload``)."""
+
+    def coerce(self, value: Any, name: str) -> Any:
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise StripeError.invalid(f"Invalid hash: {name}", param=name)
+        return dict(value)
+
+
 class Arr(Field):
     """An array: ``a[0]=…&a[1]=…`` (decoded as a digit-keyed hash) or ``a[]=…``."""
 
@@ -240,3 +252,42 @@ def _join(parent: str, key: str) -> str:
 def _show(value: Any) -> str:
     text = str(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+# -- applying update params to a record -------------------------------------------
+
+ADDRESS_KEYS = ("city", "country", "line1", "line2", "postal_code", "state")
+
+
+def metadata(current: dict[str, str] | None, value: dict[str, str] | None) -> dict[str, str]:
+    """Merge ``metadata[k]=v`` into the current metadata; ``""`` values delete keys."""
+    if value is None:
+        return {}
+    merged = dict(current or {})
+    for key, item in value.items():
+        if item == "":
+            merged.pop(key, None)
+        else:
+            merged[key] = item
+    return merged
+
+
+def address(current: dict[str, Any] | None, value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An address hash with every key present, merged over the current one."""
+    if value is None:
+        return None
+    merged = dict(current or dict.fromkeys(ADDRESS_KEYS))
+    merged.update(value)
+    return {k: merged.get(k) for k in ADDRESS_KEYS}
+
+
+def assign(record: Record, params: dict[str, Any], fields: Iterable[str]) -> None:
+    """Copy the given ``fields`` present in ``params`` (``None`` unsets)."""
+    for name in fields:
+        if name in params:
+            record[name] = params[name]
+
+
+def apply_metadata(record: Record, params: dict[str, Any]) -> None:
+    if "metadata" in params:
+        record["metadata"] = metadata(record.get("metadata"), params["metadata"])

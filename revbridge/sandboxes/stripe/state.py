@@ -17,8 +17,7 @@ from revbridge.sandboxes.stripe import views
 from revbridge.sandboxes.stripe.clock import Clock
 from revbridge.sandboxes.stripe.errors import StripeError
 from revbridge.sandboxes.stripe.idempotency import IdempotencyStore
-from revbridge.sandboxes.stripe.ids import new_id, new_secret
-from revbridge.sandboxes.stripe.tables import Record, Table
+from revbridge.sandboxes.stripe.tables import Record, Table, new_id, new_secret
 
 DEFAULT_API_VERSION = "2026-06-24.dahlia"
 
@@ -75,6 +74,8 @@ class StripeState:
         self.meters = self.tables["billing_meters"]
         self.meter_events = Table("billing_meter_events", "billing.meter_event")
         self.lookup_keys: dict[str, str] = {}
+        #: (meter id, customer id) → [(timestamp, value)] of accepted meter events
+        self.usage: dict[tuple[str, str], list[tuple[int, int]]] = {}
         self.clock = Clock()
         self.idempotency = IdempotencyStore()
         self.outbox: list[Outbound] = []
@@ -127,7 +128,8 @@ class StripeState:
         targets = [
             e
             for e in self.webhook_endpoints.rows.values()
-            if e["status"] == "enabled" and ("*" in e["enabled_events"] or type_ in e["enabled_events"])
+            if e["status"] == "enabled"
+            and ("*" in e["enabled_events"] or type_ in e["enabled_events"])
         ]
         created = at if at is not None else self.now(record.get("test_clock"))
         event = {
@@ -147,13 +149,15 @@ class StripeState:
             self.outbox.extend(Outbound(e["url"], e["_secret"], body) for e in targets)
         return event
 
-    def emit_update(self, type_: str, record: Record, before: dict[str, Any]) -> None:
+    def emit_update(
+        self, type_: str, record: Record, before: dict[str, Any], at: int | None = None
+    ) -> None:
         """Emit ``*.updated`` with ``previous_attributes`` if anything visible changed."""
-        after = views.view(self, record)
+        after = json.loads(json.dumps(views.view(self, record)))
         previous = {k: v for k, v in before.items() if after.get(k) != v}
         previous.update({k: None for k in after if k not in before})
         if previous:
-            self.emit(type_, record, previous)
+            self.emit(type_, record, previous, at=at)
 
     def before(self, record: Record) -> dict[str, Any]:
         """A deep copy of the public view, to diff against after a change."""
@@ -197,6 +201,7 @@ class StripeState:
                 table.clear()
             self.meter_events.clear()
             self.lookup_keys.clear()
+            self.usage.clear()
             self.clock = Clock()
             self.idempotency = IdempotencyStore()
             self.outbox.clear()
@@ -221,7 +226,14 @@ class StripeState:
             self.lookup_keys = {
                 p["lookup_key"]: p["id"] for p in self.prices.rows.values() if p.get("lookup_key")
             }
+            self.usage.clear()
+            for event in self.meter_events.oldest_first():
+                self.record_usage(event)
             self.next_due = self.clock.now()  # let the billing pass recompute it
+
+    def record_usage(self, event: Record) -> None:
+        key = (event["_meter"], event["_customer"])
+        self.usage.setdefault(key, []).append((event["timestamp"], event["_value"]))
 
     def counts(self) -> dict[str, int]:
         return {name: len(t) for name, t in self.tables.items()}

@@ -63,10 +63,15 @@ def test_inserted_row_is_named(store_engine: Engine) -> None:
         conn.execute(text("UPDATE rb_audit_log SET seq = seq - 99 WHERE seq > 100"))
         prev = conn.execute(text("SELECT hash FROM rb_audit_log WHERE seq = 2")).scalar_one()
         fields = {
-            "seq": 3, "at": "2026-01-01T00:00:00.000000+00:00", "actor": "mallory",
-            "action": "case.cancel", "subject": "case:x", "correlation_id": None,
-            "before": None, "after": None,
-        }  # fmt: skip
+            "seq": 3,
+            "at": "2026-01-01T00:00:00.000000+00:00",
+            "actor": "mallory",
+            "action": "case.cancel",
+            "subject": "case:x",
+            "correlation_id": None,
+            "before": None,
+            "after": None,
+        }
         digest = audit.entry_hash(prev, fields)
         conn.execute(
             text(

@@ -13,8 +13,14 @@ from revbridge.stream import sql_log
 
 
 def _event(i: int) -> dict[str, object]:
-    return {"id": f"evt-{i}", "type": "order.accepted", "subject": f"order/{i}",
-            "correlationid": f"c-{i}", "specversion": "1.0", "source": "/revbridge"}  # fmt: skip
+    return {
+        "id": f"evt-{i}",
+        "type": "order.accepted",
+        "subject": f"order/{i}",
+        "correlationid": f"c-{i}",
+        "specversion": "1.0",
+        "source": "/revbridge",
+    }
 
 
 def test_events_read_back_by_offset_once_each(store_engine: Engine) -> None:

@@ -1,0 +1,87 @@
+"""The composition root: settings → store → policy → connectors → flows.
+
+Nothing else constructs adapters or installs the flows' services. Commands call
+:func:`open_store` when they only need the database, and :func:`build` when they run
+deals.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+
+from revbridge.config.load import load_policy, policy_hash
+from revbridge.config.policy import Policy
+from revbridge.config.settings import Settings
+from revbridge.store import config_versions, migrate
+from revbridge.store.db import create_store_engine
+
+if TYPE_CHECKING:
+    from revbridge.flows import runtime
+
+
+def database_url(settings: Settings) -> str:
+    return settings.database_url.get_secret_value()
+
+
+def open_store(settings: Settings, upgrade: bool = True) -> Engine:
+    """The engine on revbridge's database, migrated to the newest schema."""
+    engine = create_store_engine(database_url(settings), settings.durability.value)
+    if upgrade:
+        migrate.upgrade(engine)
+    return engine
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    policy: Policy
+    policy_hash: str
+    services: runtime.Services
+
+
+def load_and_record_policy(
+    engine: Engine, path: Path, who: str | None = None
+) -> tuple[Policy, str]:
+    """Load the policy file and record it as the active config version."""
+    policy = load_policy(path)
+    digest = policy_hash(path)
+    with engine.begin() as conn:
+        config_versions.record(
+            conn, digest, path.read_text(encoding="utf-8"), str(path), who or getpass.getuser()
+        )
+    return policy, digest
+
+
+def build(
+    settings: Settings,
+    policy_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    erp_poll_s: float = 1.0,
+) -> App:
+    """Wire everything for a process that runs deals, and install the flows' services."""
+    from revbridge.connectors.registry import adapter_for_role
+    from revbridge.flows import runtime
+
+    env = os.environ if env is None else env
+    engine = open_store(settings)
+    policy, digest = load_and_record_policy(engine, policy_path or settings.policy_file)
+    services = runtime.Services(
+        crm=adapter_for_role(policy, "crm", env),
+        erp=adapter_for_role(policy, "erp", env),
+        tax=adapter_for_role(policy, "tax", env),
+        billing=adapter_for_role(policy, "billing", env),
+        policy=policy,
+        policy_hash=digest,
+        engine=engine,
+        erp_poll_s=erp_poll_s,
+    )
+    runtime.install(services)
+    return App(settings, engine, policy, digest, services)

@@ -1,0 +1,147 @@
+"""``revbridge exceptions …``, ``revbridge replay`` and ``revbridge trace``: operate deals."""
+
+from __future__ import annotations
+
+import getpass
+import json
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from revbridge.app import database_url, open_store
+from revbridge.canonical import ExternalRef
+from revbridge.cases import actions
+from revbridge.config.settings import Settings
+from revbridge.flows import runtime
+from revbridge.flows.quote_to_cash import workflow_id
+from revbridge.store import bindings, cases, deals
+
+exceptions_app = typer.Typer(help="Exception cases: the ops work queue.", no_args_is_help=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+@exceptions_app.command("list")
+def list_cases(
+    owner: str | None = typer.Option(None, help="sales_ops, finance_ops or integration_support"),
+    state: str = typer.Option("open", help="open, resolved or all"),
+) -> None:
+    """The exception queue, oldest first."""
+    engine = open_store(Settings())
+    with engine.connect() as conn:
+        rows = cases.search(conn, owner=owner, state=None if state == "all" else state)
+    table = Table("case", "owner", "class", "deal", "since", "n", "message")
+    for c in rows:
+        table.add_row(
+            c.case_id,
+            c.owner,
+            c.failure_class,
+            c.deal_key,
+            c.created_at.strftime("%Y-%m-%d %H:%M"),
+            str(c.occurrences),
+            c.message[:80],
+        )
+    out.print(table)
+    out.print(f"{len(rows)} case(s)")
+
+
+@exceptions_app.command("show")
+def show(case_id: str) -> None:
+    """Everything about one case: context, failing request/response, guidance, actions."""
+    engine = open_store(Settings())
+    with engine.connect() as conn:
+        case = cases.get(conn, case_id)
+    if case is None:
+        raise typer.BadParameter(f"no exception case {case_id}")
+    out.print(
+        f"[bold]{case.case_id}[/bold]  {case.state}  owner={case.owner}  "
+        f"class={case.failure_class}  step={case.rule}  occurrences={case.occurrences}"
+    )
+    out.print(f"deal {case.deal_key}  correlation {case.correlation_id}")
+    out.print(f"\n{case.message}\n\n{case.guidance}\n", markup=False)
+    out.print(json.dumps(case.context, indent=2, default=str), markup=False)
+
+
+def _act(action: str, case_id: str) -> None:
+    settings = Settings()
+    engine = open_store(settings)
+    url = database_url(settings)
+    actions.act(
+        engine,
+        case_id,
+        action,
+        getpass.getuser(),
+        lambda wf, msg: runtime.signal_from_outside(url, wf, msg),
+    )
+    out.print(f"{action} sent to case {case_id}")
+
+
+@exceptions_app.command("retry")
+def retry(case_id: str) -> None:
+    """Run the failed step again as it is."""
+    _act("retry", case_id)
+
+
+@exceptions_app.command("resume")
+def resume(case_id: str) -> None:
+    """Re-read the deal from the CRM (after fixing its data) and continue."""
+    _act("resume", case_id)
+
+
+@exceptions_app.command("compensate")
+def compensate(case_id: str) -> None:
+    """Undo what was created (ERP order, billing, tax) and mark the deal in the CRM."""
+    _act("compensate", case_id)
+
+
+@exceptions_app.command("cancel")
+def cancel(case_id: str) -> None:
+    """Stop working on the deal."""
+    _act("cancel", case_id)
+
+
+def replay(
+    deal: str = typer.Argument(..., help="The deal, e.g. salesforce:006…"),
+    from_step: str | None = typer.Option(None, "--from-step", help="Step to restart from."),
+) -> None:
+    """Run a deal again on the current policy; existing objects are found, not duplicated."""
+    new_id = runtime.replay(
+        database_url(Settings()), workflow_id(ExternalRef.parse(deal)), from_step
+    )
+    out.print(f"replaying {deal} as workflow {new_id}")
+
+
+def trace(
+    deal: str = typer.Argument(..., help="Deal key, any system's id or a correlation id."),
+) -> None:
+    """The deal's timeline across systems, with the ids in each."""
+    engine = open_store(Settings())
+    with engine.connect() as conn:
+        found = deals.get(conn, deal) or next(iter(deals.search(conn, deal, limit=1)), None)
+        if found is None:
+            raise typer.BadParameter(f"no deal matches {deal!r}")
+        steps = deals.timeline(conn, found.deal_key)
+        case_rows = cases.for_deal(conn, found.deal_key)
+        links = bindings.for_canonical(conn, "customer", f"acct-{found.account}")
+    out.print(
+        f"[bold]{found.deal_key}[/bold]  {found.name or ''}  stage={found.stage.value}  "
+        f"status={found.status.value}  correlation={found.correlation_id}"
+    )
+    table = Table("time", "step", "system", "outcome", "took", "detail")
+    for s in steps:
+        took = (s["finished_at"] - s["started_at"]).total_seconds()
+        table.add_row(
+            s["started_at"].strftime("%H:%M:%S.%f")[:-3],
+            s["step"],
+            s["system"] or "",
+            s["outcome"],
+            f"{took * 1000:.0f} ms",
+            json.dumps(s["detail"], default=str)[:90],
+        )
+    out.print(table)
+    out.print("ids: " + json.dumps(found.refs, default=str), markup=False)
+    for c in case_rows:
+        out.print(
+            f"case {c.case_id} {c.state} ({c.resolution or c.owner}): {c.message}", markup=False
+        )
+    del links

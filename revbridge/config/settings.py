@@ -1,0 +1,60 @@
+"""Process settings: how this revbridge process runs, read from ``REVBRIDGE_*`` variables.
+
+Settings are per process and per deployment (where the database is, which port to listen
+on); the policy file is per business (systems, ownership, routing, products). Every field
+can be set with an environment variable named ``REVBRIDGE_`` + the field name in upper
+case, e.g. ``REVBRIDGE_DATABASE_URL``. Values that may embed credentials are ``SecretStr``:
+they print as ``**********`` and are read with ``get_secret_value()``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class Durability(StrEnum):
+    """How hard the store works to keep a committed step across a power loss."""
+
+    STRICT = "strict"  # fsync every commit (SQLite synchronous=FULL); the default
+    FAST = "fast"  # fewer fsyncs (SQLite synchronous=NORMAL): faster, may lose the last steps
+
+
+class Settings(BaseSettings):
+    """Settings of one revbridge process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="REVBRIDGE_", extra="ignore", frozen=True, case_sensitive=False
+    )
+
+    database_url: SecretStr = SecretStr("sqlite:///./revbridge.db")
+    """SQLAlchemy URL of the database (SQLite file or PostgreSQL); may hold a password."""
+
+    policy_file: Path = Path("revbridge.yaml")
+    """The policy file to load."""
+
+    durability: Durability = Durability.STRICT
+    """``strict`` or ``fast``; see :class:`Durability`."""
+
+    nats_url: SecretStr | None = None
+    """NATS server for the JetStream event log; unset means the embedded SQL event log."""
+
+    api_host: str = "127.0.0.1"
+    """Interface the HTTP API, webhooks and console listen on."""
+
+    api_port: int = Field(8700, ge=1, le=65535)
+    """Port the HTTP API, webhooks and console listen on."""
+
+    log_level: LogLevel = "INFO"
+    """Least severe level logged."""
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value

@@ -1,0 +1,224 @@
+"""``NetSuiteErp``: the ERP port on NetSuite's REST web services, and its factory.
+
+Customers and sales orders are written with upsert by external id (``PUT
+…/eid:<canonical id>``), so repeating a call after a lost answer updates the record it
+already made. Currency and item internal ids are looked up with SuiteQL once per
+process and cached; an unknown one is looked up again next time, not remembered as
+missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+
+from revbridge.canonical import Customer, ExternalRef
+from revbridge.config.systems import Defaults, NetSuiteSystem, RateLimit
+from revbridge.config.systems import RetryPolicy as PolicyRetry
+from revbridge.connectors import retry
+from revbridge.connectors.http import Auth, HttpCaller
+from revbridge.connectors.netsuite import mapping
+from revbridge.connectors.netsuite.auth import BearerAuth, TbaCredentials, TbaSigningTransport
+from revbridge.connectors.netsuite.classify import classify
+from revbridge.connectors.netsuite.client import NetSuiteClient, external_key
+from revbridge.errors import ConfigError, DataError
+from revbridge.observability import redaction
+from revbridge.ports import EntityContext, ErpOrderState, OrderPlan, TaxQuote
+
+TBA_CREDENTIALS = ("consumer_key", "consumer_secret", "token_id", "token_secret")
+#: NetSuite's smallest account concurrency limit, used when the policy sets no rate limit.
+DEFAULT_RATE_LIMIT = RateLimit(requests_per_s=10.0, burst=10, max_concurrency=5)
+
+
+class _ReferenceIds:
+    """Internal ids of reference records, fetched once and shared by concurrent callers."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, str] = {}
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+    async def resolve(
+        self, keys: set[str], fetch: Callable[[set[str]], Awaitable[dict[str, str]]]
+    ) -> dict[str, str]:
+        """The ids of ``keys`` that exist; ``fetch`` is called for the missing ones only."""
+        if keys - self.ids.keys():
+            async with self._lock():
+                if missing := keys - self.ids.keys():
+                    self.ids.update(await fetch(missing))
+        return {k: self.ids[k] for k in keys if k in self.ids}
+
+
+class NetSuiteErp:
+    """The ERP port on NetSuite (``ExternalRef.system`` is the policy's system name)."""
+
+    def __init__(self, system: str, client: NetSuiteClient) -> None:
+        self.system = system
+        self.client = client
+        self._currencies = _ReferenceIds()
+        self._items = _ReferenceIds()
+
+    async def upsert_customer(
+        self, customer: Customer, parent: ExternalRef | None, entity: EntityContext
+    ) -> ExternalRef:
+        """Create or update the customer under ``eid:<customer_id>`` in the entity's subsidiary."""
+        currency = await self._currency_id(customer.currency)
+        body = mapping.customer_record(
+            customer,
+            parent=parent.id if parent is not None else None,
+            subsidiary=entity.erp_subsidiary,
+            currency=currency,
+        )
+        return await self._upsert("customer", mapping.customer_external_id(customer), body)
+
+    async def submit_sales_order(
+        self, plan: OrderPlan, customer: ExternalRef, tax: TaxQuote | None
+    ) -> ExternalRef:
+        """Create or update the sales order under ``eid:<order_id>``, one line per order line."""
+        with self._local_errors():
+            wanted = {mapping.line_mapping(plan, line).erp_item for line in plan.order.lines}
+        currency = await self._currency_id(plan.order.currency)
+        items = await self._item_ids(wanted)
+        with self._local_errors():
+            body = mapping.sales_order_record(
+                plan, customer=customer.id, currency=currency, items=items, tax=tax
+            )
+        return await self._upsert("salesOrder", mapping.order_external_id(plan), body)
+
+    async def get_order_state(self, order: ExternalRef) -> ErpOrderState:
+        record = await self.client.get("salesOrder", order.id, fields=("status", "orderStatus"))
+        with self._local_errors():
+            return mapping.order_state_from_record(record)
+
+    async def close_sales_order(self, order: ExternalRef) -> None:
+        """Close every open line (the order then reads *Closed*); closed lines stay as they are."""
+        record = await self.client.get("salesOrder", order.id, expand=True)
+        patch = mapping.close_lines_patch(record)
+        if patch is not None:
+            await self.client.patch("salesOrder", order.id, patch, idempotent=True)
+
+    async def aclose(self) -> None:
+        """Close this event loop's HTTP connections."""
+        await self.client.aclose()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    async def _upsert(
+        self, record_type: str, external_id: str, body: mapping.Record
+    ) -> ExternalRef:
+        internal_id = await self.client.upsert(record_type, external_id, body)
+        if internal_id is None:  # no Location: read the id back by external id
+            record = await self.client.get(record_type, external_key(external_id), fields=("id",))
+            internal_id = str(record["id"])
+        return ExternalRef(system=self.system, id=internal_id)
+
+    async def _currency_id(self, code: str) -> str:
+        async def fetch(_: set[str]) -> dict[str, str]:
+            rows = await self.client.suiteql(mapping.CURRENCY_QUERY)
+            return mapping.currency_ids_from_rows(rows)
+
+        found = await self._currencies.resolve({code.upper()}, fetch)
+        if not found:
+            raise DataError(
+                f"netsuite: no currency with ISO code {code}",
+                code="UNKNOWN_CURRENCY",
+                system=self.system,
+            )
+        return found[code.upper()]
+
+    async def _item_ids(self, external_ids: set[str]) -> dict[str, str]:
+        async def fetch(missing: set[str]) -> dict[str, str]:
+            rows = await self.client.suiteql(mapping.item_query(missing))
+            return mapping.item_ids_from_rows(rows)
+
+        found = await self._items.resolve(external_ids, fetch)
+        if unknown := sorted(external_ids - found.keys()):
+            raise DataError(
+                f"netsuite: no item with external id {', '.join(unknown)}",
+                code="UNKNOWN_ITEM",
+                system=self.system,
+            )
+        return found
+
+    @contextmanager
+    def _local_errors(self) -> Iterator[None]:
+        """Errors the mapping raises name this system, like the ones NetSuite answers."""
+        try:
+            yield
+        except DataError as error:
+            error.system = self.system
+            raise
+
+
+# -- factory ----------------------------------------------------------------------------------
+
+
+def _credential(system_name: str, system: NetSuiteSystem, name: str, env: Mapping[str, str]) -> str:
+    ref = system.credentials.get(name)
+    if ref is None:
+        raise ConfigError(f"systems.{system_name}.credentials.{name} is missing")
+    value = env.get(ref.env)
+    if not value:
+        raise ConfigError(
+            f"systems.{system_name}.credentials.{name}: environment variable {ref.env} is not set"
+        )
+    redaction.register_secret(value)
+    return value
+
+
+def _authentication(
+    system_name: str, system: NetSuiteSystem, env: Mapping[str, str]
+) -> tuple[Auth | None, TbaSigningTransport | None]:
+    """OAuth 2.0 when the credentials give ``access_token``, else TBA (all four parts)."""
+    if "access_token" in system.credentials:
+        return BearerAuth(_credential(system_name, system, "access_token", env)), None
+    parts = {name: _credential(system_name, system, name, env) for name in TBA_CREDENTIALS}
+    credentials = TbaCredentials(account_id=system.options.account_id, **parts)
+    return None, TbaSigningTransport(credentials)
+
+
+def retry_policy(policy: PolicyRetry) -> retry.RetryPolicy:
+    return retry.RetryPolicy(
+        max_attempts=policy.max_attempts,
+        base_delay_s=policy.base_delay_s,
+        max_delay_s=policy.max_delay_s,
+        jitter=policy.jitter != "none",
+        honour_retry_after=policy.honour_retry_after,
+    )
+
+
+def build(system_name: str, system: NetSuiteSystem, env: Mapping[str, str]) -> NetSuiteErp:
+    """The adapter for one NetSuite system of the policy, credentials read from ``env``.
+
+    ``rate_limit.max_concurrency`` caps this process's requests in flight; keep it at or
+    below the account's concurrency limit (5 on the smallest service tier), which
+    NetSuite enforces by refusing, not queueing, the request over it. Without a
+    ``rate_limit`` the system gets :data:`DEFAULT_RATE_LIMIT`; other unset fields take the
+    policy's built-in defaults.
+    """
+    auth, transport = _authentication(system_name, system, env)
+    defaults = Defaults()
+    limits = system.rate_limit or DEFAULT_RATE_LIMIT
+    http = HttpCaller(
+        system=system_name,
+        base_url=system.base_url,
+        classify=classify,
+        auth=auth,
+        policy=retry_policy(system.retry or defaults.retry),
+        max_concurrency=limits.max_concurrency,
+        requests_per_s=limits.requests_per_s,
+        burst=limits.burst,
+        timeout_s=system.timeout_s or defaults.timeout_s,
+        transport=transport,
+    )
+    return NetSuiteErp(system_name, NetSuiteClient(http))

@@ -1,0 +1,155 @@
+"""SalesforceCrm: the CRM port on Salesforce, and ``build`` from the policy.
+
+Reading a deal costs three SOQL queries whatever its size (the opportunity with its
+account, its line items with their products, the account's parent chain), the first two
+in parallel; writing the status back costs one all-or-none sObject Collections update of
+the opportunity and, when an ERP customer is known, its account. Updates set fields to
+values, so a retried or repeated write-back leaves the same record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from revbridge.canonical import ExternalRef
+from revbridge.config.systems import Defaults, SalesforceSystem
+from revbridge.connectors.http import HttpCaller
+from revbridge.connectors.retry import RetryPolicy
+from revbridge.connectors.salesforce import mapping
+from revbridge.connectors.salesforce.classify import classify
+from revbridge.connectors.salesforce.client import OAuthSession, SalesforceClient
+from revbridge.connectors.salesforce.streaming import SalesforceChangeFeed
+from revbridge.errors import ConfigError, DataError, NotFoundError
+from revbridge.observability import redaction
+from revbridge.ports import DealPackage, DealStatus
+
+OPPORTUNITY_CHANNEL = "/data/OpportunityChangeEvent"
+
+
+class SalesforceCrm:
+    """Reads closed deals from Salesforce and writes the integration status back."""
+
+    def __init__(
+        self, system: str, client: SalesforceClient, status_field: str = "Integration_Status__c"
+    ) -> None:
+        self.system = system
+        self.client = client
+        self.status_field = status_field
+        #: Opportunity id → its account id, learnt while reading deals.
+        self._accounts: dict[str, str] = {}
+
+    async def fetch_deal(self, deal: ExternalRef) -> DealPackage:
+        opportunity, items = await asyncio.gather(
+            self.client.opportunity(deal.id), self.client.line_items(deal.id)
+        )
+        if opportunity is None:
+            raise NotFoundError(
+                f"{self.system}: opportunity {deal.id} does not exist",
+                system=self.system,
+                code="NOT_FOUND",
+                status=404,
+            )
+        account = opportunity.get("Account") or {}
+        parent = account.get("ParentId")
+        ancestors = await self.client.ancestors(parent) if parent else None
+        if opportunity.get("AccountId"):
+            self._accounts[deal.id] = opportunity["AccountId"]
+        try:
+            return mapping.deal_from_opportunity(self.system, opportunity, items, ancestors)
+        except DataError as error:
+            error.system = self.system
+            raise
+        except ValidationError as error:
+            raise DataError(
+                f"{self.system}: opportunity {deal.id} cannot be read as a deal: "
+                + "; ".join(_problem(e) for e in error.errors()),
+                system=self.system,
+                code="INVALID_DEAL",
+            ) from error
+
+    async def write_back(self, deal: ExternalRef, status: DealStatus) -> None:
+        records = [mapping.opportunity_status_record(deal.id, status, self.status_field)]
+        if status.erp_customer is not None:
+            account = self._accounts.get(deal.id) or await self.client.opportunity_account(deal.id)
+            if account is not None:
+                records.append(mapping.account_status_record(account, status.erp_customer))
+        await self.client.update_records(records, operation="write_back")
+
+    def change_feed(self, channel: str = OPPORTUNITY_CHANNEL) -> SalesforceChangeFeed:
+        """A pull reader of ``channel``'s change events, on this adapter's session."""
+        return SalesforceChangeFeed(self.client.http, self.client.api_version, channel)
+
+    async def aclose(self) -> None:
+        await self.client.http.aclose()
+
+
+def _problem(error: ErrorDetails) -> str:
+    return f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+
+
+def build(system_name: str, system: SalesforceSystem, env: Mapping[str, str]) -> SalesforceCrm:
+    """The adapter for one ``kind: salesforce`` system of the policy.
+
+    Credentials come from the environment variables the policy names: ``client_id`` and
+    ``client_secret`` always; ``username`` and ``password`` (plus ``security_token`` when
+    the org wants one) switch from the client-credentials to the username-password flow.
+    Fields the system leaves unset take the policy's built-in defaults.
+    """
+    secrets = _credentials(system_name, system, env)
+    form = {"client_id": secrets["client_id"], "client_secret": secrets["client_secret"]}
+    if "username" in secrets and "password" in secrets:
+        form |= {
+            "grant_type": "password",
+            "username": secrets["username"],
+            "password": secrets["password"] + secrets.get("security_token", ""),
+        }
+    else:
+        form["grant_type"] = "client_credentials"
+    defaults = Defaults()
+    retry = system.retry or defaults.retry
+    limit = system.rate_limit or defaults.rate_limit
+    http = HttpCaller(
+        system=system_name,
+        base_url=system.base_url,
+        classify=classify,
+        auth=OAuthSession(system_name, form),
+        policy=RetryPolicy(
+            max_attempts=retry.max_attempts,
+            base_delay_s=retry.base_delay_s,
+            max_delay_s=retry.max_delay_s,
+            jitter=retry.jitter != "none",
+            honour_retry_after=retry.honour_retry_after,
+        ),
+        max_concurrency=limit.max_concurrency,
+        requests_per_s=limit.requests_per_s,
+        burst=limit.burst,
+        timeout_s=system.timeout_s or defaults.timeout_s,
+    )
+    client = SalesforceClient(http, system.options.api_version)
+    return SalesforceCrm(system_name, client, system.options.status_field)
+
+
+def _credentials(
+    system_name: str, system: SalesforceSystem, env: Mapping[str, str]
+) -> dict[str, str]:
+    values: dict[str, str] = {}
+    missing: list[str] = []
+    for key, ref in system.credentials.items():
+        value = env.get(ref.env)
+        if value:
+            values[key] = value
+        else:
+            missing.append(f"systems.{system_name}.credentials.{key}: ${ref.env} is not set")
+    missing += [
+        f"systems.{system_name}.credentials.{key} is required"
+        for key in ("client_id", "client_secret")
+        if key not in system.credentials
+    ]
+    if missing:
+        raise ConfigError(f"{system_name}: credentials missing", missing)
+    redaction.register_secrets(values.values())
+    return values

@@ -1,0 +1,160 @@
+"""Steps that touch the ops work queue and the record: open a case, note an action, finish.
+
+Each writes the state change, its audit entry and its canonical event in one
+transaction, so the store, the audit chain and the event stream never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dbos import DBOS
+
+from revbridge.canonical import BusinessEvent, EventType, Order
+from revbridge.flows.outcomes import StepFailure
+from revbridge.flows.runtime import services
+from revbridge.flows.steps import _store
+from revbridge.store import audit, cases, deals
+from revbridge.store.deals import Stage, Status
+from revbridge.stream import sql_log
+
+GUIDANCE = {
+    "retry": "Run the failed step again as it is (after the other system was fixed).",
+    "resume": "Re-read the deal from the CRM (after you fixed its data) and continue.",
+    "compensate": "Undo what was already created (close the ERP order, cancel billing) "
+    "and mark the deal in the CRM.",
+    "cancel": "Stop working on this deal; nothing more is created.",
+}
+
+
+def _event(kind: EventType, deal_key: str, correlation_id: str, data: Any) -> dict[str, Any]:
+    event = BusinessEvent.create(
+        type=kind,
+        data=data,
+        source=services().source,
+        correlationid=correlation_id,
+        subject=deal_key,
+    )
+    return dict(event.model_dump(mode="json", exclude_none=True))
+
+
+@DBOS.step()
+async def open_case(
+    deal_key: str,
+    workflow_id: str,
+    correlation_id: str,
+    failure: StepFailure,
+    actions: list[str],
+    context: dict[str, Any],
+) -> tuple[str, int]:
+    """Open (or update) the deal's one open case, owned per the policy's failure classes;
+    returns its id and occurrence number."""
+    policy = services().policy
+    owner = policy.exceptions.owner_for(failure.failure_class)
+    guidance = _guidance(failure, actions, policy.exceptions.guidance.get(owner))
+    full_context = {
+        **context,
+        "step": failure.step,
+        "system": failure.system,
+        "code": failure.code,
+        "findings": failure.findings,
+        "request": failure.request,
+        "response": failure.response,
+    }
+
+    def work(conn: Any) -> tuple[str, int]:
+        case, created = cases.raise_case(
+            conn,
+            deal_key=deal_key,
+            workflow_id=workflow_id,
+            owner=owner,
+            failure_class=failure.failure_class,
+            rule=failure.step,
+            message=failure.message,
+            guidance=guidance,
+            context=full_context,
+            actions=actions,
+            correlation_id=correlation_id,
+        )
+        deals.advance(conn, deal_key, status=Status.EXCEPTION)
+        audit.append(
+            conn,
+            actor="revbridge",
+            action="case.raised" if created else "case.updated",
+            subject=case.case_id,
+            after={"owner": owner, "class": failure.failure_class, "message": failure.message},
+            correlation_id=correlation_id,
+        )
+        sql_log.append(
+            conn,
+            _event(
+                EventType.EXCEPTION_RAISED,
+                deal_key,
+                correlation_id,
+                {
+                    "case_id": case.case_id,
+                    "owner": owner,
+                    "failure_class": failure.failure_class,
+                    "occurrences": case.occurrences,
+                },
+            ),
+        )
+        return case.case_id, case.occurrences
+
+    return await _store(work)
+
+
+@DBOS.step()
+async def case_acted(deal_key: str, case_id: str, action: str, correlation_id: str) -> None:
+    def work(conn: Any) -> None:
+        cases.resolve(conn, case_id, action)
+        status = {"compensate": Status.COMPENSATED, "cancel": Status.CANCELLED}
+        deals.advance(conn, deal_key, status=status.get(action, Status.RUNNING))
+        sql_log.append(
+            conn,
+            _event(
+                EventType.EXCEPTION_RESOLVED,
+                deal_key,
+                correlation_id,
+                {"case_id": case_id, "action": action},
+            ),
+        )
+
+    await _store(work)
+
+
+@DBOS.step()
+async def finish_deal(
+    deal_key: str, correlation_id: str, refs: dict[str, Any], order: Order
+) -> None:
+    """The deal is activated: record it, audit it, publish ``order.accepted``."""
+
+    def work(conn: Any) -> None:
+        deals.advance(conn, deal_key, Stage.ACTIVATED, status=Status.ACTIVATED, refs=refs)
+        audit.append(
+            conn,
+            actor="revbridge",
+            action="deal.activated",
+            subject=deal_key,
+            after={**refs, "total": str(order.total.amount), "currency": str(order.currency)},
+            correlation_id=correlation_id,
+        )
+        sql_log.append(conn, _event(EventType.ORDER_ACCEPTED, deal_key, correlation_id, order))
+
+    await _store(work)
+
+
+@DBOS.step()
+async def mark_accepted(deal_key: str) -> None:
+    await _store(lambda conn: deals.advance(conn, deal_key, Stage.ACCEPTED))
+
+
+def _guidance(failure: StepFailure, actions: list[str], owner_text: str | None) -> str:
+    lines = [f"What failed: {failure.message}"]
+    for finding in failure.findings:
+        lines.append(f"• {finding['message']} — {finding['guidance']}")
+    if owner_text:
+        lines.append(owner_text)
+    lines.append("Safe actions now:")
+    lines.extend(f"• {a}: {GUIDANCE[a]}" for a in actions)
+    return "\n".join(lines)

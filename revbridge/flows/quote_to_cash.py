@@ -1,0 +1,229 @@
+"""The quote-to-cash workflow, read as the business process it runs.
+
+closed-won deal → validate and enrich → ERP customers, parents first → tax → sales order
+in the entity's subsidiary → billing customer, subscription, invoice items → wait for the
+ERP to accept → write the status and ids back to the CRM → ``order.accepted``.
+
+Any failure opens one case for the deal and the workflow waits, durably, for its owner's
+action: ``retry`` the failed step, ``resume`` from a fresh read of the CRM, ``compensate``
+what was created, or ``cancel``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from dbos import DBOS
+
+from revbridge.canonical import Customer, ExternalRef, workflow_id_for
+from revbridge.flows import casework, runtime, steps
+from revbridge.flows.outcomes import StepFailure
+from revbridge.ports import DealStatus, ErpOrderState, OrderPlan, TaxQuote
+
+T = TypeVar("T")
+PROCESS = "quote_to_cash"
+
+
+def workflow_id(deal: ExternalRef) -> str:
+    return workflow_id_for(PROCESS, deal)
+
+
+class _Resume(Exception):
+    """Start again from a fresh read of the deal."""
+
+
+class _Stop(Exception):
+    """The deal ends here (compensated or cancelled)."""
+
+
+class _Deal:
+    """What one run of the workflow knows: ids, and the effects created so far."""
+
+    def __init__(self, deal: ExternalRef, correlation_id: str) -> None:
+        self.ref = deal
+        self.key = str(deal)
+        self.workflow_id = workflow_id(deal)
+        self.correlation_id = correlation_id
+        self.plan: OrderPlan | None = None
+        self.created: dict[str, Any] = {}
+
+    def status(self, text: str) -> DealStatus:
+        c = self.created
+        return DealStatus(
+            status=text,
+            correlation_id=self.correlation_id,
+            erp_order=c.get("erp_order"),
+            billing_customer=c.get("billing_customer"),
+            billing_subscription=c.get("subscription"),
+            erp_customer=c.get("erp_customer"),
+        )
+
+
+@DBOS.workflow(name=PROCESS)
+async def quote_to_cash(deal_ref: str, correlation_id: str) -> str:
+    """Book one closed-won deal end to end; returns how it ended."""
+    deal = _Deal(ExternalRef.parse(deal_ref), correlation_id)
+    await steps.register_deal(deal.key, deal.workflow_id, correlation_id)
+    while True:
+        try:
+            return await _book(deal)
+        except _Resume:
+            continue
+        except _Stop as stop:
+            return str(stop)
+
+
+async def _book(deal: _Deal) -> str:
+    package = await _needs(deal, "fetch_deal", lambda: steps.fetch_deal(deal.key, deal.ref))
+    plan = await _needs(deal, "validate", lambda: steps.validate(deal.key, package))
+    deal.plan = plan
+    parent: ExternalRef | None = None
+    for customer in plan.hierarchy:
+        parent = await _needs(deal, "upsert_erp_customer", _upsert(deal, plan, customer, parent))
+    assert parent is not None
+    deal.created["erp_customer"] = parent
+    tax: TaxQuote = await _needs(deal, "quote_tax", lambda: steps.quote_tax(deal.key, plan))
+    deal.created["tax_document"] = tax.document
+    order = await _needs(
+        deal, "submit_sales_order", lambda: steps.submit_sales_order(deal.key, plan, parent, tax)
+    )
+    deal.created["erp_order"] = order
+    payer = await _needs(
+        deal,
+        "ensure_billing_customer",
+        lambda: steps.ensure_billing_customer(deal.key, plan.order.customer, plan.entity),
+    )
+    deal.created["billing_customer"] = payer
+    subscription = await _needs(
+        deal, "start_subscription", lambda: steps.start_subscription(deal.key, plan, payer)
+    )
+    if subscription is not None:
+        deal.created["subscription"] = subscription
+    deal.created["invoice_items"] = await _needs(
+        deal, "add_invoice_items", lambda: steps.add_invoice_items(deal.key, plan, payer)
+    )
+    await _await_acceptance(deal, order)
+    await _needs(
+        deal, "write_back", lambda: steps.write_back(deal.key, deal.ref, deal.status("Activated"))
+    )
+    refs = {
+        k: (v.id if isinstance(v, ExternalRef) else [r.id for r in v])
+        for k, v in deal.created.items()
+    }
+    await casework.finish_deal(deal.key, deal.correlation_id, refs, plan.order)
+    return "activated"
+
+
+def _upsert(
+    deal: _Deal, plan: OrderPlan, customer: Customer, parent: ExternalRef | None
+) -> Callable[[], Awaitable[ExternalRef | StepFailure]]:
+    return lambda: steps.upsert_erp_customer(deal.key, customer, parent, plan.entity)
+
+
+async def _needs(deal: _Deal, step: str, call: Callable[[], Awaitable[T | StepFailure]]) -> T:
+    """Run a step; on failure open the case and act on the owner's decision."""
+    while True:
+        result = await call()
+        if not isinstance(result, StepFailure):
+            return result
+        await _handle(deal, result)
+
+
+async def _handle(deal: _Deal, failure: StepFailure) -> None:
+    """Open the case, wait for the owner's action, and carry it out (or return to retry)."""
+    actions = _safe_actions(deal, failure)
+    context = {
+        "deal": deal.key,
+        "order": deal.plan.order.model_dump(mode="json") if deal.plan else None,
+        "bindings": {
+            k: str(v) if isinstance(v, ExternalRef) else [str(r) for r in v]
+            for k, v in deal.created.items()
+        },
+    }
+    case_id, occurrence = await casework.open_case(
+        deal.key, deal.workflow_id, deal.correlation_id, failure, actions, context
+    )
+    message = await runtime.wait_for_action(case_id, occurrence)
+    action = str(message.get("action"))
+    if action not in actions:
+        action = "retry" if "retry" in actions else "resume"
+    await casework.case_acted(deal.key, case_id, action, deal.correlation_id)
+    if action == "resume":
+        raise _Resume
+    if action == "compensate":
+        await _compensate(deal)
+        raise _Stop("compensated")
+    if action == "cancel":
+        await steps.write_back(deal.key, deal.ref, deal.status("Cancelled"))
+        raise _Stop("cancelled")
+
+
+def _safe_actions(deal: _Deal, failure: StepFailure) -> list[str]:
+    actions = ["resume"] if failure.step in ("fetch_deal", "validate") else ["retry", "resume"]
+    if any(k in deal.created for k in ("erp_order", "subscription", "tax_document")):
+        actions.append("compensate")
+    actions.append("cancel")
+    return actions
+
+
+async def _compensate(deal: _Deal) -> None:
+    """Undo in reverse order what can be undone; customers stay (they are reusable)."""
+    created = deal.created
+    if "subscription" in created:
+        await _needs(
+            deal,
+            "cancel_subscription",
+            lambda: steps.cancel_subscription(deal.key, created["subscription"]),
+        )
+    if "erp_order" in created:
+        await _needs(
+            deal,
+            "close_sales_order",
+            lambda: steps.close_sales_order(deal.key, created["erp_order"]),
+        )
+    if "tax_document" in created and deal.plan is not None:
+        entity = deal.plan.entity
+        await _needs(
+            deal, "void_tax", lambda: steps.void_tax(deal.key, created["tax_document"], entity)
+        )
+    await _needs(
+        deal, "write_back", lambda: steps.write_back(deal.key, deal.ref, deal.status("Compensated"))
+    )
+
+
+async def _await_acceptance(deal: _Deal, order: ExternalRef) -> None:
+    """Poll the ERP until it accepts the order; a timeout or a rejection opens a case."""
+    svc = runtime.services()
+    while True:
+        deadline = await steps.now() + svc.policy.sla.erp_acceptance_timeout_s
+        while True:
+            state = await steps.check_order_state(deal.key, order)
+            if state in (ErpOrderState.ACCEPTED, ErpOrderState.BILLED):
+                await casework.mark_accepted(deal.key)
+                return
+            if isinstance(state, StepFailure) and not state.retryable:
+                await _handle(deal, state)
+                break
+            if state in (ErpOrderState.REJECTED, ErpOrderState.CLOSED):
+                await _handle(
+                    deal,
+                    StepFailure(
+                        step="check_order_state",
+                        failure_class="erp.rejected",
+                        message=f"the ERP {state.value} sales order {order.id}",
+                    ),
+                )
+                break
+            if await steps.now() > deadline:
+                await _handle(
+                    deal,
+                    StepFailure(
+                        step="check_order_state",
+                        failure_class="erp.acceptance_timeout",
+                        message=f"sales order {order.id} not accepted within "
+                        f"{svc.policy.sla.erp_acceptance_timeout_s} s",
+                    ),
+                )
+                break
+            await runtime.sleep(svc.erp_poll_s)

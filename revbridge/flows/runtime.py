@@ -1,0 +1,144 @@
+"""DBOS set-up, the services flows use, and how work is started and signalled.
+
+This is the only module that configures DBOS. The composition root (``revbridge.app``)
+calls :func:`install` with the ports, policy and store engine, then :func:`launch`.
+Deals run on the ``deals`` queue, partitioned by nothing yet; the workflow id is derived
+from the opportunity, so a second trigger for the same deal attaches to the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dbos import DBOS, DBOSClient, SetWorkflowID
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from revbridge.config.policy import Policy
+from revbridge.ports import BillingPort, CrmPort, ErpPort, TaxPort
+
+APP_NAME = "revbridge"
+DEALS_QUEUE = "deals"
+CASE_TOPIC = "case_action"
+
+
+@dataclass
+class Services:
+    """What the steps reach: ports, the policy in force and revbridge's database."""
+
+    crm: CrmPort
+    erp: ErpPort
+    tax: TaxPort
+    billing: BillingPort
+    policy: Policy
+    policy_hash: str
+    engine: Engine
+    erp_poll_s: float = 1.0
+    source: str = "/revbridge"
+
+
+_services: Services | None = None
+_queue: Any = None
+
+
+def install(services: Services) -> None:
+    global _services
+    _services = services
+
+
+def services() -> Services:
+    if _services is None:
+        raise RuntimeError("flows are not installed: build them through revbridge.app")
+    return _services
+
+
+def system_database_url(database_url: str) -> str:
+    """DBOS keeps its checkpoints beside revbridge's tables: a sibling SQLite file, or the
+    same PostgreSQL database (schema ``dbos``)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        path = Path(url.database or "revbridge.db")
+        return f"sqlite:///{path.with_name(path.stem + '.dbos' + (path.suffix or '.db'))}"
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def launch(database_url: str, executor_id: str | None = None, concurrency: int = 16) -> None:
+    """Start DBOS in this process: recover pending workflows and serve the deals queue."""
+    global _queue
+    config: dict[str, Any] = {
+        "name": APP_NAME,
+        "system_database_url": system_database_url(database_url),
+        "log_level": "WARNING",
+        "notification_listener_polling_interval_sec": 0.05,
+    }
+    if executor_id:
+        config["executor_id"] = executor_id
+    DBOS(config=config)  # type: ignore[arg-type]
+    DBOS.launch()
+    _queue = await DBOS.register_queue_async(
+        DEALS_QUEUE, worker_concurrency=concurrency, polling_interval_sec=0.05
+    )
+
+
+def shutdown() -> None:
+    DBOS.destroy(destroy_registry=False)
+
+
+async def start_deal(workflow: Any, workflow_id: str, *args: Any) -> None:
+    """Enqueue the deal's workflow; a duplicate id attaches to the existing one."""
+    with SetWorkflowID(workflow_id):
+        await _queue.enqueue_async(workflow, *args)
+
+
+async def signal(workflow_id: str, message: dict[str, Any]) -> None:
+    """Deliver an operator action to a waiting workflow (in this process)."""
+    await DBOS.send_async(workflow_id, message, topic=CASE_TOPIC)
+
+
+def signal_from_outside(database_url: str, workflow_id: str, message: dict[str, Any]) -> None:
+    """Deliver an operator action from a process that does not run workflows (the CLI)."""
+    client = DBOSClient(system_database_url=system_database_url(database_url))
+    try:
+        client.send(workflow_id, message, topic=CASE_TOPIC)
+    finally:
+        client.destroy()
+
+
+async def wait_for_action(case_id: str, occurrence: int, timeout_s: float = 3600) -> dict[str, Any]:
+    """Inside a workflow: wait durably until an operator acts on this occurrence of the
+    case; stale messages (an earlier occurrence, another case) are dropped."""
+    while True:
+        message = await DBOS.recv_async(CASE_TOPIC, timeout_seconds=timeout_s)
+        if message is None:
+            continue
+        if message.get("case_id") == case_id and message.get("occurrence") == occurrence:
+            return dict(message)
+
+
+async def sleep(seconds: float) -> None:
+    await DBOS.sleep_async(seconds)
+
+
+def workflow_status(workflow_id: str) -> str | None:
+    status = DBOS.get_workflow_status(workflow_id)
+    return None if status is None else str(status.status)
+
+
+def replay(database_url: str, workflow_id: str, from_step: str | None = None) -> str:
+    """Fork the deal's workflow from a named step (default: the start) on the current code and
+    policy; returns the new workflow id. Effects are idempotent, so what exists is reused."""
+    client = DBOSClient(system_database_url=system_database_url(database_url))
+    try:
+        start = 1
+        if from_step is not None:
+            steps = client.list_workflow_steps(workflow_id, load_output=False)
+            matches = [s["function_id"] for s in steps if s["function_name"].endswith(from_step)]
+            if not matches:
+                names = sorted({s["function_name"].rsplit(".", 1)[-1] for s in steps})
+                raise ValueError(f"{workflow_id} has no step {from_step!r}; steps: {names}")
+            start = min(matches)
+        return client.fork_workflow(workflow_id, start, queue_name=DEALS_QUEUE).get_workflow_id()
+    finally:
+        client.destroy()

@@ -1,0 +1,66 @@
+"""Accept a closed-won signal: record it once, then start (or attach to) the deal's flow.
+
+The inbox row is committed first; the workflow is then enqueued whatever the inbox said,
+because enqueueing is idempotent by workflow id. So a crash between the two is healed
+by the sender's retry (it got no acknowledgement), and a duplicate never starts a second
+flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from revbridge.canonical import ExternalRef
+from revbridge.store import inbox
+from revbridge.store.inbox import InboundEvent, Outcome
+
+CORRELATION_NAMESPACE = uuid.UUID("5b0c6c1e-6f1d-4b7e-9a51-7d1b2f7a9e10")
+
+#: Starts the deal's workflow: (deal ref, correlation id) → None.
+Starter = Callable[[ExternalRef, str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ClosedWon:
+    """A CRM change saying a deal was won, however it arrived."""
+
+    source: str
+    event_id: str
+    deal: ExternalRef
+    version: str
+    occurred_at: datetime | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def correlation_for(deal: ExternalRef) -> str:
+    """One correlation id per deal, the same on every delivery and every worker."""
+    return f"corr-{uuid.uuid5(CORRELATION_NAMESPACE, str(deal))}"
+
+
+async def accept(engine: Engine, start: Starter, signal: ClosedWon) -> Outcome:
+    """Record the signal, then start the deal's flow; returns what the inbox decided."""
+    correlation = correlation_for(signal.deal)
+    event = InboundEvent(
+        source=signal.source,
+        event_id=signal.event_id,
+        event_type="opportunity.closed_won",
+        payload=signal.payload,
+        business_key=f"deal:{signal.deal}",
+        business_version=signal.version,
+        correlation_id=correlation,
+    )
+
+    def record() -> Outcome:
+        with engine.begin() as conn:
+            return inbox.record(conn, event)
+
+    outcome = await asyncio.to_thread(record)
+    await start(signal.deal, correlation)
+    return outcome

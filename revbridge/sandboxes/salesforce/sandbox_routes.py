@@ -1,0 +1,110 @@
+"""Sandbox-only routes under ``/_sandbox/`` (not part of Salesforce's API).
+
+- ``GET /_sandbox/cdc/subscribers``, ``POST`` ``{"url", "secret"?, "entities"?}`` (201),
+  ``DELETE /_sandbox/cdc/subscribers/{id}``: webhook subscribers of the push relay.
+- ``GET /_sandbox/cdc/events?after=N&entity=Opportunity&limit=500``: retained change
+  events after replay id N, as pushed (a debugging view; connectors pull over CometD).
+- ``POST /_sandbox/undelete`` ``{"ids": [...]}``: restore records from the recycle bin (what
+  Salesforce does through the UI or SOAP ``undelete``), producing UNDELETE events.
+- ``GET``/``PUT /_sandbox/limits`` ``{"daily_api_limit"?, "used"?}``: read or set the API
+  allocation and what is spent of it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from revbridge.sandboxes.salesforce import ids
+from revbridge.sandboxes.salesforce.errors import SalesforceError
+from revbridge.sandboxes.salesforce.org import SalesforceOrg
+from revbridge.sandboxes.salesforce.relay import DEFAULT_SECRET, ChangeRelay
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    return Response(json.dumps(payload).encode(), status_code=status, media_type="application/json")
+
+
+def _problem(message: str, status: int = 400) -> Response:
+    return _json({"error": message}, status)
+
+
+async def _body(request: Request) -> dict[str, Any] | None:
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def sandbox_routes(org: SalesforceOrg, relay: ChangeRelay) -> list[Route]:
+    async def subscribers(request: Request) -> Response:
+        if request.method == "GET":
+            return _json({"subscribers": [s.public() for s in relay.subscribers()]})
+        body = await _body(request)
+        url = body.get("url") if body else None
+        if body is None or not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            return _problem('body must be {"url": "http(s)://...", "secret"?: str}')
+        secret = body.get("secret") or DEFAULT_SECRET
+        entities = body.get("entities") or []
+        if not isinstance(secret, str) or not all(isinstance(e, str) for e in entities):
+            return _problem("secret must be a string and entities a list of object names")
+        return _json(relay.add(url, secret, entities).public(), 201)
+
+    async def subscriber(request: Request) -> Response:
+        if relay.remove(request.path_params["sub_id"]):
+            return Response(status_code=204)
+        return _problem("no such subscriber", 404)
+
+    async def events(request: Request) -> Response:
+        try:
+            after = int(request.query_params.get("after", "0"))
+            limit = int(request.query_params.get("limit", "500"))
+        except ValueError:
+            return _problem("after and limit must be integers")
+        found = org.cdc.after(after, request.query_params.get("entity"), max(1, min(limit, 5000)))
+        head = json.dumps({"latestReplayId": org.cdc.latest, "retained": org.cdc.retained()})
+        body = head[:-1].encode() + b',"events":[' + b",".join(e.flat() for e in found) + b"]}"
+        return Response(body, media_type="application/json")
+
+    async def undelete(request: Request) -> Response:
+        body = await _body(request)
+        wanted = body.get("ids") if body else None
+        if not isinstance(wanted, list) or not all(isinstance(i, str) for i in wanted):
+            return _problem('body must be {"ids": ["001...", ...]}')
+        txn = org.transaction()
+        results = []
+        for given in wanted:
+            rid = ids.to18(given) or given
+            try:
+                restored = txn.undelete(rid)
+                results.append({"id": rid, "success": True, "restored": restored})
+            except SalesforceError as exc:
+                results.append({"id": rid, "success": False, "errors": [exc.item_error()]})
+        org.commit(txn, "com/salesforce/api/soap/59.0;client=sandbox")
+        return _json(results)
+
+    async def limits(request: Request) -> Response:
+        if request.method == "PUT":
+            body = await _body(request)
+            if body is None:
+                return _problem("body must be a JSON object")
+            for key, attr in (("daily_api_limit", "limit"), ("used", "used")):
+                value = body.get(key)
+                if value is not None:
+                    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                        return _problem(f"{key} must be a non-negative integer")
+                    setattr(org.usage, attr, value)
+        return _json({"daily_api_limit": org.usage.limit, "used": org.usage.used})
+
+    return [
+        Route("/_sandbox/cdc/subscribers", subscribers, methods=["GET", "POST"]),
+        Route("/_sandbox/cdc/subscribers/{sub_id}", subscriber, methods=["DELETE"]),
+        Route("/_sandbox/cdc/events", events, methods=["GET"]),
+        Route("/_sandbox/undelete", undelete, methods=["POST"]),
+        Route("/_sandbox/limits", limits, methods=["GET", "PUT"]),
+    ]

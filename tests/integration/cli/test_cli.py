@@ -1,0 +1,106 @@
+"""The ``revbridge`` command as a user runs it: real processes, real databases."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from revbridge import __version__
+
+ROOT = Path(__file__).resolve().parents[3]
+REVBRIDGE = str(Path(sys.executable).with_name("revbridge"))
+EXAMPLE = ROOT / "examples" / "revbridge.yaml"
+
+
+def run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [REVBRIDGE, *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_version_and_help(tmp_path: Path) -> None:
+    assert run("--version", cwd=tmp_path).stdout.strip() == f"revbridge {__version__}"
+    help_text = run("--help", cwd=tmp_path).stdout
+    for group in ("config", "db", "audit", "schema", "sandbox", "demo"):
+        assert group in help_text
+
+
+def test_example_policy_validates(tmp_path: Path) -> None:
+    result = run("config", "validate", str(EXAMPLE), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "valid" in result.stdout
+    assert "3 legal entities" in result.stdout
+
+
+def test_broken_policy_lists_every_problem_and_exits_1(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text().replace("erp_item: SVC-TRAINING", "erp_item: ''", 1)
+    text = text.replace("client_secret: {env: SF_CLIENT_SECRET}", "client_secret: hunter2-xyz")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    result = run("config", "validate", str(bad), cwd=tmp_path)
+    assert result.returncode == 1
+    problems = [line for line in result.stdout.splitlines() if line.startswith(str(bad))]
+    assert len(problems) >= 2
+    assert all(line.count(":") >= 3 for line in problems)
+    assert "hunter2-xyz" not in result.stdout + result.stderr
+
+
+def test_diff_speaks_business(tmp_path: Path) -> None:
+    new = tmp_path / "new.yaml"
+    new.write_text(EXAMPLE.read_text().replace("erp_item: SVC-TRAINING", "erp_item: SVC-TRAIN-2"))
+    result = run("config", "diff", str(EXAMPLE), str(new), cwd=tmp_path)
+    assert result.returncode == 0
+    assert "SVC-TRAIN-2" in result.stdout
+
+
+def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
+    result = run("config", "validate", str(tmp_path / "missing.yaml"), cwd=tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    result = run("exceptions", "show", "case_nope", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+
+
+def test_schema_export_writes_json_schemas(tmp_path: Path) -> None:
+    result = run("schema", "export", "schemas", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    money = json.loads((tmp_path / "schemas" / "Money.schema.json").read_text())
+    assert "currency" in money["properties"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_db_upgrade_and_audit_verify(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = str(request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url"))
+    env = {"REVBRIDGE_DATABASE_URL": url}
+    upgraded = run("db", "upgrade", cwd=tmp_path, env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "revision" in upgraded.stdout
+    assert "password" not in upgraded.stdout
+    ok = run("audit", "verify", cwd=tmp_path, env=env)
+    assert ok.returncode == 0
+    assert "valid" in ok.stdout
+
+
+def test_demo_without_flows_prints_the_estate(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    result = run("demo", cwd=tmp_path, env={"COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    assert "ACME-UK" in result.stdout
+    assert (tmp_path / "revbridge.db").exists()
