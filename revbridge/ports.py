@@ -98,6 +98,28 @@ class DealStatus(PortModel):
     erp_customer: ExternalRef | None = None
 
 
+class ClosedWonChange(PortModel):
+    """A CRM change saying a deal was won, as the change feed reported it."""
+
+    event_id: str  # the source's unique event id (not a replay position)
+    deal: ExternalRef
+    version: str  # identifies the change itself: equal for redeliveries of one change
+    position: int | None = None  # replay position in the feed, when it has one
+    occurred_at: datetime | None = None
+
+
+class ChangeFeedPort(Protocol):
+    """The CRM's stream of changes, read after a durable position."""
+
+    system: str
+
+    async def read_changes(
+        self, after: int | None, limit: int
+    ) -> tuple[list[ClosedWonChange], int | None]:
+        """Closed-won changes after position ``after`` and the new position to store."""
+        ...
+
+
 class CrmPort(Protocol):
     system: str
 

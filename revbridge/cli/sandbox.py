@@ -10,8 +10,10 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from revbridge.config.policy import Policy
 from revbridge.sandboxes.control import SnapshotFile
 from revbridge.sandboxes.registry import available, create
+from revbridge.sandboxes.seed import CatalogItem, seed_estate
 
 app = typer.Typer(help="Local emulators of Salesforce, NetSuite, Stripe and AvaTax.")
 out = Console(highlight=False)
@@ -43,6 +45,44 @@ def run(
 
 async def _serve_all(servers: list[Any]) -> None:
     await asyncio.gather(*(s.serve() for s in servers))
+
+
+@app.command("seed")
+def seed(
+    deals: int = typer.Option(200, "--deals", help="How many open opportunities to create."),
+    seed_value: int = typer.Option(7, "--seed", help="Seed of the random book of business."),
+    defects: float = typer.Option(0.1, "--defects", help="Fraction of deals with a defect."),
+    policy: Path = typer.Option(Path("examples/revbridge.yaml"), help="Policy with the catalog."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Where the sandboxes run."),
+) -> None:
+    """Create a realistic estate in running sandboxes (`revbridge sandbox run`)."""
+    from revbridge.config.load import load_policy
+    from revbridge.testing.estate import LocalEstate
+
+    specs = available()
+    estate = LocalEstate(urls={n: f"http://{host}:{s.default_port}" for n, s in specs.items()})
+    manifest = seed_estate(
+        estate.endpoints(), catalog_from_policy(load_policy(policy)), deals, seed_value, defects
+    )
+    out.print(f"created {manifest.accounts} accounts and {len(manifest.deals)} opportunities")
+    for opportunity, defect in manifest.defective().items():
+        out.print(f"  {opportunity}: {defect}")
+
+
+def catalog_from_policy(policy: Policy) -> list[CatalogItem]:
+    """The price book the policy maps, as the seed creates it in the CRM and billing."""
+    return [
+        CatalogItem(
+            sku=sku,
+            name=p.name,
+            kind=p.kind,
+            prices=dict(p.billing.prices),
+            lookup_key=p.billing.price_lookup_key,
+            interval=p.billing.interval,
+            usage_type=p.billing.usage_type,
+        )
+        for sku, p in policy.products.items()
+    ]
 
 
 def demo() -> None:

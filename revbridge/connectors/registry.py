@@ -10,8 +10,18 @@ from revbridge.errors import ConfigError
 
 
 def build_adapter(policy: Policy, name: str, env: Mapping[str, str]) -> Any:
-    """The adapter for system ``name`` of the policy, its credentials read from ``env``."""
-    system = policy.systems[name]
+    """The adapter for system ``name`` of the policy, its credentials read from ``env``.
+
+    The system is handed over with its effective retry, rate-limit and timeout settings
+    (the policy's ``defaults`` overlaid with the system's own), so adapters need not merge.
+    """
+    system = policy.systems[name].model_copy(
+        update={
+            "retry": policy.retry_for(name),
+            "rate_limit": policy.rate_limit_for(name),
+            "timeout_s": policy.timeout_for(name),
+        }
+    )
     if system.kind == "salesforce":
         from revbridge.connectors import salesforce
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select, update
 
+from revbridge.store.dialect import insert_ignore
 from revbridge.store.tables import counters
 
 AUDIT = "audit"
@@ -35,3 +36,17 @@ def peek(conn: Connection, name: str) -> tuple[int, str | None]:
 
 def set_hash(conn: Connection, name: str, value_hash: str) -> None:
     conn.execute(update(counters).where(counters.c.name == name).values(hash=value_hash))
+
+
+def watermark(conn: Connection, name: str) -> int | None:
+    """A durable read position (e.g. the last CDC replay id processed), or None."""
+    value = conn.execute(
+        select(counters.c.value).where(counters.c.name == f"watermark:{name}")
+    ).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+def set_watermark(conn: Connection, name: str, value: int) -> None:
+    key = f"watermark:{name}"
+    if not insert_ignore(conn, counters, {"name": key, "value": value}):
+        conn.execute(update(counters).where(counters.c.name == key).values(value=value))

@@ -31,7 +31,7 @@ from revbridge.errors import (
 
 @dataclass(frozen=True)
 class Rule:
-    """``error`` applies when the answer carries one of ``codes`` or its status is in ``statuses``."""
+    """``error`` applies to an answer carrying one of ``codes`` or a status in ``statuses``."""
 
     error: type[ConnectorError]
     codes: frozenset[str] = frozenset()

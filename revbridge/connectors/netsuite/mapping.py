@@ -179,7 +179,21 @@ def order_line_record(
     if line.service_end is not None:
         record["revRecEndDate"] = line.service_end.isoformat()
     if tax is not None:
-        record["taxAmount"] = json_number(tax.amount)
+        record["taxDetailsReference"] = line.line_id
+    return record
+
+
+def tax_detail_record(line: OrderLine, tax: Money) -> Record:
+    """One SuiteTax ``taxDetails`` line carrying the tax engine's amount for an order line."""
+    rate = (tax.amount * 100 / line.amount.amount) if line.amount.amount else None
+    record: Record = {
+        "taxDetailsReference": line.line_id,
+        "lineName": line.sku,
+        "taxBasis": json_number(line.amount.amount),
+        "taxAmount": json_number(tax.amount),
+    }
+    if rate is not None and _exact_quotient(tax.amount * 100, line.amount.amount) is not None:
+        record["taxRate"] = json_number(rate)
     return record
 
 
@@ -197,11 +211,13 @@ def sales_order_record(
     order again on a later day does not move it.
     """
     order, entity = plan.order, plan.entity
-    lines = []
+    lines, details = [], []
     for line in order.lines:
         mapping = line_mapping(plan, line)
         line_tax = tax.line_tax.get(line.line_id) if tax is not None else None
         lines.append(order_line_record(line, mapping, items[mapping.erp_item], line_tax))
+        if line_tax is not None:
+            details.append(tax_detail_record(line, line_tax))
     record: Record = {
         "externalId": order_external_id(plan),
         "entity": ref(customer),
@@ -211,6 +227,9 @@ def sales_order_record(
         "memo": f"revbridge correlation {order.correlation_id}",
         "item": {"items": lines},
     }
+    if details:
+        record["taxDetailsOverride"] = True
+        record["taxDetails"] = {"items": details}
     if entity.department is not None:
         record["department"] = ref(entity.department)
     if entity.location is not None:

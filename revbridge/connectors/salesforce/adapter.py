@@ -43,9 +43,16 @@ class SalesforceCrm:
         self._accounts: dict[str, str] = {}
 
     async def fetch_deal(self, deal: ExternalRef) -> DealPackage:
+        # both reads run to the end before an error is raised: no call is left behind
         opportunity, items = await asyncio.gather(
-            self.client.opportunity(deal.id), self.client.line_items(deal.id)
+            self.client.opportunity(deal.id),
+            self.client.line_items(deal.id),
+            return_exceptions=True,
         )
+        if isinstance(opportunity, BaseException):
+            raise opportunity
+        if isinstance(items, BaseException):
+            raise items
         if opportunity is None:
             raise NotFoundError(
                 f"{self.system}: opportunity {deal.id} does not exist",
@@ -74,10 +81,18 @@ class SalesforceCrm:
     async def write_back(self, deal: ExternalRef, status: DealStatus) -> None:
         records = [mapping.opportunity_status_record(deal.id, status, self.status_field)]
         if status.erp_customer is not None:
-            account = self._accounts.get(deal.id) or await self.client.opportunity_account(deal.id)
+            account = await self._account_of(deal.id)
             if account is not None:
                 records.append(mapping.account_status_record(account, status.erp_customer))
         await self.client.update_records(records, operation="write_back")
+
+    async def _account_of(self, opportunity_id: str) -> str | None:
+        account = self._accounts.get(opportunity_id)
+        if account is None:
+            account = await self.client.opportunity_account(opportunity_id)
+            if account is not None:
+                self._accounts[opportunity_id] = account
+        return account
 
     def change_feed(self, channel: str = OPPORTUNITY_CHANNEL) -> SalesforceChangeFeed:
         """A pull reader of ``channel``'s change events, on this adapter's session."""

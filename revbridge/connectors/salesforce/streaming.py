@@ -87,7 +87,9 @@ class SalesforceChangeFeed:
         for message in messages:
             if message["channel"] == "/meta/disconnect":
                 continue
-            reply = next((r for r in replies if r.get("channel") == message["channel"]), {})
+            reply: Message = next(
+                (r for r in replies if r.get("channel") == message["channel"]), {}
+            )
             if reply.get("successful") is not True:
                 raise self._failed(step, str(reply.get("error") or "no reply"), response)
         return [reply for reply in replies if isinstance(reply, dict)]

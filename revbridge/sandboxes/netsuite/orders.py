@@ -100,6 +100,12 @@ def _prepare_line(account: Account, rec: Record, line: Record, path: str, sub_id
         if not line.get(name) and rec.get(name):
             line[name] = dict(rec[name])
     _check_location(account, line.get("location"), sub_id, f"{path}.location")
+    if rec.get("taxDetailsOverride"):
+        ref = line.get("taxDetailsReference")
+        details = [d for d in rec.get("taxDetails") or [] if d.get("taxDetailsReference") == ref]
+        tax = sum((Decimal(str(d.get("taxAmount") or 0)) for d in details), Decimal(0))
+        line["taxAmount"] = money(tax)
+        return
     rate = 0.0
     if line.get("taxCode"):
         tax = account.state.get("salesTaxItem", line["taxCode"]["id"]) or {}

@@ -216,9 +216,26 @@ _LINE_COMMON = {
     "links": READ,
 }
 
+#: SuiteTax tax details, as an external tax engine writes them with ``taxDetailsOverride``.
+TAX_DETAIL = Shape(
+    {
+        "taxDetailsReference": TEXT,
+        "lineType": TEXT,
+        "lineName": TEXT,
+        "taxType": TEXT,
+        "taxCode": TEXT,
+        "taxBasis": NUMBER,
+        "taxRate": NUMBER,
+        "taxAmount": NUMBER,
+        "refName": READ,
+        "links": READ,
+    }
+)
+
 ORDER_LINE = Shape(
     {
         **_LINE_COMMON,
+        "taxDetailsReference": TEXT,
         "isClosed": BOOL,
         "quantityBilled": READ,
         "revRecStartDate": DATE,
@@ -272,8 +289,9 @@ SALES_ORDER = RecordSpec(
                 "Order Status",
                 choices={"A": ORDER_STATUS_NAMES["A"], "B": ORDER_STATUS_NAMES["B"]},
             ),
+            "taxDetailsOverride": BOOL,
         },
-        sublists={"item": ORDER_LINE},
+        sublists={"item": ORDER_LINE, "taxDetails": TAX_DETAIL},
         custom_prefix="custbody",
     ),
 )

@@ -25,7 +25,6 @@ from starlette.routing import Route
 from revbridge.sandboxes.control import Sandbox, SnapshotFile
 from revbridge.sandboxes.faults import FaultConfig, FaultInjector
 from revbridge.sandboxes.stripe import (
-    billing,
     customers,
     events,
     invoice_items,
@@ -40,7 +39,7 @@ from revbridge.sandboxes.stripe import (
 )
 from revbridge.sandboxes.stripe.access import RateLimiter
 from revbridge.sandboxes.stripe.endpoint import Endpoint, Routes
-from revbridge.sandboxes.stripe.pipeline import Pipeline, fault_error_body
+from revbridge.sandboxes.stripe.pipeline import Pipeline, advance_global, fault_error_body
 from revbridge.sandboxes.stripe.state import DEFAULT_API_VERSION, Options, StripeState
 from revbridge.sandboxes.webhooks import WebhookSender
 
@@ -149,9 +148,7 @@ def _advance(pipeline: Pipeline) -> Any:
         if seconds < 0:
             return JSONResponse({"error": "the sandbox clock only moves forward"}, 400)
         state = pipeline.state
-        with state.lock:
-            state.clock.advance(seconds)
-            billing.run_due(state, None, state.clock.now())
+        advance_global(state, seconds)
         events.deliver(pipeline.sender, state.take_outbox(), state.clock.now)
         return JSONResponse({"now": state.clock.now(), "offset": state.clock.offset})
 

@@ -190,8 +190,11 @@ class StripeState:
         return self.webhook_endpoints.add(endpoint)
 
     def _seed(self) -> None:
+        """Add the endpoints configured at start (unless a restored state has them)."""
+        present = {(e["url"], e["_secret"]) for e in self.webhook_endpoints.rows.values()}
         for url, secret in self.options.webhook_endpoints:
-            self.add_webhook_endpoint(url, ["*"], secret, description="configured at start")
+            if (url, secret) not in present:
+                self.add_webhook_endpoint(url, ["*"], secret, description="configured at start")
 
     # -- sandbox state protocol --------------------------------------------------
 
@@ -230,6 +233,7 @@ class StripeState:
             for event in self.meter_events.oldest_first():
                 self.record_usage(event)
             self.next_due = self.clock.now()  # let the billing pass recompute it
+            self._seed()
 
     def record_usage(self, event: Record) -> None:
         key = (event["_meter"], event["_customer"])

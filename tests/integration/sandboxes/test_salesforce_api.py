@@ -10,16 +10,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_salesforce_kit import (  # noqa: F401 - fixtures
+from test_salesforce_kit import (
     API,
     CLIENT_ID,
     CLIENT_SECRET,
     PASSWORD,
     USERNAME,
     Env,
-    env,
+    fresh,
     get_token,
-    shared_env,
     start,
 )
 
@@ -28,8 +27,18 @@ from revbridge.sandboxes.salesforce import create_app
 from revbridge.testing.servers import serve
 
 
+@pytest.fixture(scope="module")
+def shared_env() -> Iterator[Env]:
+    yield from start()
+
+
+@pytest.fixture
+def env(shared_env: Env) -> Env:
+    return fresh(shared_env)
+
+
 def _token(env: Env, **form: str) -> httpx.Response:
-    return env.raw.post(f"/services/oauth2/token", data=form)
+    return env.raw.post("/services/oauth2/token", data=form)
 
 
 def test_token_endpoint_answers_like_salesforce(env: Env) -> None:
@@ -45,7 +54,8 @@ def test_token_endpoint_answers_like_salesforce(env: Env) -> None:
     assert response.status_code == 200
     assert body["instance_url"] == env.base_url
     assert body["token_type"] == "Bearer"
-    assert body["access_token"].startswith("00D") and "!" in body["access_token"]
+    assert body["access_token"].startswith("00D")
+    assert "!" in body["access_token"]
     assert body["id"].startswith(f"{env.base_url}/id/00D")
     expected = hmac.new(
         CLIENT_SECRET.encode(), (body["id"] + body["issued_at"]).encode(), hashlib.sha256
@@ -54,11 +64,12 @@ def test_token_endpoint_answers_like_salesforce(env: Env) -> None:
 
     basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
     client = env.raw.post(
-        f"/services/oauth2/token",
+        "/services/oauth2/token",
         data={"grant_type": "client_credentials"},
         headers={"Authorization": f"Basic {basic}"},
     )
-    assert client.status_code == 200 and client.json()["access_token"] != body["access_token"]
+    assert client.status_code == 200
+    assert client.json()["access_token"] != body["access_token"]
 
 
 @pytest.mark.parametrize(
@@ -92,7 +103,8 @@ def test_token_endpoint_answers_like_salesforce(env: Env) -> None:
 def test_token_endpoint_errors(env: Env, form: dict[str, str], error: str) -> None:
     response = _token(env, **form)
     assert response.status_code == 400
-    assert response.json()["error"] == error and response.json()["error_description"]
+    assert response.json()["error"] == error
+    assert response.json()["error_description"]
 
 
 def test_calls_need_a_live_bearer_token(env: Env) -> None:
@@ -104,22 +116,26 @@ def test_calls_need_a_live_bearer_token(env: Env) -> None:
     token = get_token(env.raw)
     headers = {"Authorization": f"Bearer {token}"}
     assert env.raw.get(f"{API}/limits", headers=headers).status_code == 200
-    assert env.raw.post(f"/services/oauth2/revoke", data={"token": token}).status_code == 200
+    assert env.raw.post("/services/oauth2/revoke", data={"token": token}).status_code == 200
     assert env.raw.get(f"{API}/limits", headers=headers).status_code == 401
 
 
 def test_versions_and_resources(env: Env) -> None:
-    versions = env.raw.get(f"/services/data/").json()
+    versions = env.raw.get("/services/data/").json()
     assert {"label": "Winter '24", "url": "/services/data/v59.0", "version": "59.0"} in versions
     assert env.api.get("").json()["sobjects"] == "/services/data/v59.0/sobjects"
-    other = env.raw.get(f"/services/data/v62.0/sobjects/Account/describe", headers=env.api.headers)
-    assert other.status_code == 200 and other.json()["keyPrefix"] == "001"
-    too_new = env.raw.get(f"/services/data/v99.0/sobjects", headers=env.api.headers)
-    assert too_new.status_code == 404 and too_new.json()[0]["errorCode"] == "NOT_FOUND"
+    other = env.raw.get("/services/data/v62.0/sobjects/Account/describe", headers=env.api.headers)
+    assert other.status_code == 200
+    assert other.json()["keyPrefix"] == "001"
+    too_new = env.raw.get("/services/data/v99.0/sobjects", headers=env.api.headers)
+    assert too_new.status_code == 404
+    assert too_new.json()[0]["errorCode"] == "NOT_FOUND"
     unknown = env.api.get("/nothing/here")
-    assert unknown.status_code == 404 and unknown.json()[0]["errorCode"] == "NOT_FOUND"
+    assert unknown.status_code == 404
+    assert unknown.json()[0]["errorCode"] == "NOT_FOUND"
     wrong = env.api.put("/sobjects/Account")
-    assert wrong.status_code == 405 and wrong.json()[0]["errorCode"] == "METHOD_NOT_ALLOWED"
+    assert wrong.status_code == 405
+    assert wrong.json()[0]["errorCode"] == "METHOD_NOT_ALLOWED"
 
 
 def test_every_response_carries_api_usage(env: Env) -> None:
@@ -150,23 +166,24 @@ def test_spent_allocation_answers_403_until_raised(small_allocation: Env) -> Non
         {"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}
     ]
     assert refused.headers["Sforce-Limit-Info"] == "api-usage=2/2"
-    small_allocation.raw.put(f"/_sandbox/limits", json={"daily_api_limit": 10})
+    small_allocation.raw.put("/_sandbox/limits", json={"daily_api_limit": 10})
     assert api.get("/limits").status_code == 200
 
 
 def test_injected_faults_use_salesforce_error_shape(env: Env) -> None:
     rules = {"rules": [{"path": "/services/data/*", "errors": {"503": 1.0}}]}
-    assert env.raw.put(f"/_sandbox/faults", json=rules).status_code == 200
+    assert env.raw.put("/_sandbox/faults", json=rules).status_code == 200
     response = env.api.get("/sobjects")
     assert response.status_code == 503
     assert response.json() == [
         {
-            "message": "Server is temporarily unavailable due to maintenance or overload. Try again later.",
+            "message": "Server is temporarily unavailable due to maintenance or overload. "
+            "Try again later.",
             "errorCode": "SERVER_UNAVAILABLE",
         }
     ]
     assert "retry-after" not in response.headers
-    env.raw.put(f"/_sandbox/faults", json={"rules": [{"errors": {"429": 1.0}}]})
+    env.raw.put("/_sandbox/faults", json={"rules": [{"errors": {"429": 1.0}}]})
     throttled = env.api.get("/sobjects")
     assert throttled.status_code == 429
     assert throttled.json()[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"

@@ -1,4 +1,4 @@
-"""Shared fixtures for the Salesforce sandbox tests (imported by the test_salesforce_* files).
+"""Helpers shared by the Salesforce sandbox tests (imported by the test_salesforce_* files).
 
 simple-salesforce always builds ``https://`` URLs from the instance host, so SDK tests give
 it a ``requests.Session`` whose transport sends every ``https://`` request to the sandbox's
@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
 import requests
 from requests.adapters import HTTPAdapter
 from simple_salesforce import Salesforce
@@ -128,13 +127,7 @@ def start(**options: Any) -> Iterator[Env]:
             yield Env(sandbox, base_url, token, api, raw)
 
 
-@pytest.fixture(scope="module")
-def shared_env() -> Iterator[Env]:
-    yield from start()
-
-
-@pytest.fixture
-def env(shared_env: Env) -> Env:
-    """The module's sandbox, reset to a fresh org (sessions survive the reset)."""
-    assert shared_env.raw.post("/_sandbox/reset").status_code == 200
-    return shared_env
+def fresh(env: Env) -> Env:
+    """``env`` reset to a fresh org (sessions survive a reset)."""
+    assert env.raw.post("/_sandbox/reset").status_code == 200
+    return env

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from test_salesforce_kit import Env, env, shared_env  # noqa: F401 - fixtures
+from test_salesforce_kit import Env, fresh, start
 
 from revbridge.sandboxes.salesforce.ids import checksum
+
+
+@pytest.fixture(scope="module")
+def shared_env() -> Iterator[Env]:
+    yield from start()
+
+
+@pytest.fixture
+def env(shared_env: Env) -> Env:
+    return fresh(shared_env)
 
 
 def _error(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text
     body = response.json()
-    assert isinstance(body, list) and len(body) == 1
+    assert isinstance(body, list)
+    assert len(body) == 1
     return dict(body[0])
 
 
@@ -32,7 +44,8 @@ def _opportunity(env: Env, **fields: Any) -> str:
 def test_ids_have_key_prefix_and_case_checksum(env: Env) -> None:
     account = env.create("Account", Name="Acme")
     contact = env.create("Contact", LastName="Smith", AccountId=account[:15])
-    assert account.startswith("001") and contact.startswith("003")
+    assert account.startswith("001")
+    assert contact.startswith("003")
     assert account[15:] == checksum(account[:15])
     assert env.get("Contact", contact)["AccountId"] == account
     assert env.get("Account", account[:15])["Id"] == account
@@ -72,7 +85,8 @@ def test_field_values_are_type_checked(env: Env) -> None:
         "fields": ["StageName"],
     }
     too_long = _error(env.api.post("/sobjects/Account", json={"Name": "x" * 256}), 400)
-    assert too_long["errorCode"] == "STRING_TOO_LONG" and too_long["fields"] == ["Name"]
+    assert too_long["errorCode"] == "STRING_TOO_LONG"
+    assert too_long["fields"] == ["Name"]
     not_json = _error(env.api.post("/sobjects/Account", content=b"{nope"), 400)
     assert not_json["errorCode"] == "JSON_PARSER_ERROR"
 
@@ -193,14 +207,17 @@ def test_line_items_price_exactly_and_roll_up_to_amount(env: Env) -> None:
         UnitPrice="0.10",
     )
     raw = env.api.get(f"/sobjects/OpportunityLineItem/{line}").text
-    assert '"TotalPrice":0.30' in raw and '"ListPrice":100.00' in raw and '"UnitPrice":0.10' in raw
+    assert '"TotalPrice":0.30' in raw
+    assert '"ListPrice":100.00' in raw
+    assert '"UnitPrice":0.10' in raw
     second = env.create(
         "OpportunityLineItem", OpportunityId=opp, Product2Id=product, Quantity=2, TotalPrice=50
     )
     assert env.get("OpportunityLineItem", second)["UnitPrice"] == 25.0
 
     deal = env.get("Opportunity", opp)
-    assert deal["Amount"] == 50.30 and deal["HasOpportunityLineItem"] is True
+    assert deal["Amount"] == 50.30
+    assert deal["HasOpportunityLineItem"] is True
     assert deal["Pricebook2Id"] == env.standard_pricebook()
     assert '"Amount":50.30' in env.api.get(f"/sobjects/Opportunity/{opp}").text
 
@@ -300,9 +317,8 @@ def test_state_and_country_picklists_fill_names_and_codes(env: Env) -> None:
     bad = _error(
         env.api.post("/sobjects/Account", json={"Name": "B", "BillingCountry": "Atlantis"}), 400
     )
-    assert bad["errorCode"] == "FIELD_INTEGRITY_EXCEPTION" and bad["fields"] == [
-        "BillingCountryCode"
-    ]
+    assert bad["errorCode"] == "FIELD_INTEGRITY_EXCEPTION"
+    assert bad["fields"] == ["BillingCountryCode"]
     bad_state = _error(
         env.api.post(
             "/sobjects/Account",
@@ -347,8 +363,9 @@ def test_account_hierarchy_and_cascading_delete(env: Env) -> None:
     )
     env.create("Contact", LastName="X", AccountId=child)
     assert env.api.delete(f"/sobjects/Account/{child}").status_code == 204
-    state = env.raw.get(f"/_sandbox/state").json()
-    assert state["records"]["Opportunity"] == [] and state["records"]["Contact"] == []
+    state = env.raw.get("/_sandbox/state").json()
+    assert state["records"]["Opportunity"] == []
+    assert state["records"]["Contact"] == []
     assert _error(env.api.get(f"/sobjects/Opportunity/{opp}"), 404)["errorCode"] == "NOT_FOUND"
 
 
@@ -373,12 +390,14 @@ def test_contracts_and_orders_get_numbers_and_dates(env: Env) -> None:
         "Draft",
         "2025-01-30",
     )
-    assert record["ContractNumber"].isdigit() and len(record["ContractNumber"]) == 8
+    assert record["ContractNumber"].isdigit()
+    assert len(record["ContractNumber"]) == 8
     order = env.create(
         "Order", AccountId=account, ContractId=contract, EffectiveDate="2024-02-01", Status="Draft"
     )
     assert env.get("Order", order)["OrderNumber"].isdigit()
-    assert order.startswith("801") and contract.startswith("800")
+    assert order.startswith("801")
+    assert contract.startswith("800")
 
 
 @pytest.mark.parametrize("type_name", ["User", "OpportunityStage"])

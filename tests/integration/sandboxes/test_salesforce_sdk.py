@@ -14,17 +14,26 @@ from simple_salesforce.exceptions import (
     SalesforceRefusedRequest,
     SalesforceResourceNotFound,
 )
-from test_salesforce_kit import (  # noqa: F401 - fixtures
+from test_salesforce_kit import (
     CLIENT_ID,
     CLIENT_SECRET,
     PASSWORD,
     USERNAME,
     Env,
-    env,
+    fresh,
     sdk_session,
-    shared_env,
     start,
 )
+
+
+@pytest.fixture(scope="module")
+def shared_env() -> Iterator[Env]:
+    yield from start()
+
+
+@pytest.fixture
+def env(shared_env: Env) -> Env:
+    return fresh(shared_env)
 
 
 @pytest.fixture
@@ -57,9 +66,11 @@ def test_client_credentials_login_through_sdk_works(env: Env) -> None:
 
 def test_sdk_create_read_update_delete_round_trip(sf: Salesforce) -> None:
     created = sf.Account.create({"Name": "Acme", "BillingCountryCode": "US", "Tax_Exempt__c": True})
-    assert created["success"] is True and created["errors"] == []
+    assert created["success"] is True
+    assert created["errors"] == []
     account_id = created["id"]
-    assert len(account_id) == 18 and account_id.startswith("001")
+    assert len(account_id) == 18
+    assert account_id.startswith("001")
 
     record = sf.Account.get(account_id)
     assert record["attributes"]["type"] == "Account"
@@ -186,17 +197,20 @@ def test_query_and_query_all_page_through_more_than_2000_rows(sf: Salesforce) ->
     assert first["nextRecordsUrl"].endswith("-2000")
 
     rest = sf.query_more(first["nextRecordsUrl"], identifier_is_url=True)
-    assert rest["done"] is True and len(rest["records"]) == 100
+    assert rest["done"] is True
+    assert len(rest["records"]) == 100
     assert rest["records"][-1]["Name"] == "Account 02099"
 
     everything = sf.query_all("SELECT Id FROM Account")
-    assert everything["totalSize"] == 2100 and len(everything["records"]) == 2100
+    assert everything["totalSize"] == 2100
+    assert len(everything["records"]) == 2100
 
 
 def test_batch_size_header_sets_the_page_size(sf: Salesforce) -> None:
     _bulk_create(sf, 450)
     page = sf.query("SELECT Id FROM Account", headers={"Sforce-Query-Options": "batchSize=200"})
-    assert len(page["records"]) == 200 and page["nextRecordsUrl"].endswith("-200")
+    assert len(page["records"]) == 200
+    assert page["nextRecordsUrl"].endswith("-200")
     assert len(sf.query_all("SELECT Id FROM Account")["records"]) == 450
 
 
@@ -227,7 +241,8 @@ def test_collections_through_restful(sf: Salesforce) -> None:
     }
     good = created[0]["id"]
     read = sf.restful(f"composite/sobjects/Account?ids={good},001000000000000AAA&fields=Id,Name")
-    assert read[0]["Name"] == "Good" and read[1] is None
+    assert read[0]["Name"] == "Good"
+    assert read[1] is None
 
     deleted = sf.restful(f"composite/sobjects?ids={good}", method="DELETE")
     assert deleted == [{"id": good, "success": True, "errors": []}]

@@ -108,23 +108,29 @@ def test_clock_advance_renews_a_subscription_and_emits_invoice_paid(
 
     _advance_to(http, end + 60)
     draft = _invoices(http, sub)[0]
-    assert draft["status"] == "draft" and draft["billing_reason"] == "subscription_cycle"
+    assert draft["status"] == "draft"
+    assert draft["billing_reason"] == "subscription_cycle"
     assert draft["automatically_finalizes_at"] == end + 3600
     _advance_to(http, end + 2 * 3600)
 
     renewal = _get(http, f"/v1/invoices/{draft['id']}")
-    assert renewal["status"] == "paid" and renewal["total"] == 1000
-    assert renewal["period_start"] == sub["start_date"] and renewal["period_end"] == end
+    assert renewal["status"] == "paid"
+    assert renewal["total"] == 1000
+    assert renewal["period_start"] == sub["start_date"]
+    assert renewal["period_end"] == end
     line = renewal["lines"]["data"][0]
-    assert line["period"]["start"] == end and line["description"] == "1 × Seat (at $10.00 / month)"
+    assert line["period"]["start"] == end
+    assert line["description"] == "1 \N{MULTIPLICATION SIGN} Seat (at $10.00 / month)"
     renewed = _get(http, f"/v1/subscriptions/{sub['id']}")
-    assert renewed["latest_invoice"] == draft["id"] and renewed["status"] == "active"
+    assert renewed["latest_invoice"] == draft["id"]
+    assert renewed["status"] == "active"
     assert renewed["items"]["data"][0]["current_period_start"] == end
     http.post("/_sandbox/webhooks/drain").raise_for_status()
     events = [stripe.Webhook.construct_event(b, s, SECRET) for b, s in hooks[1].received]
     paid = [e for e in events if e.type == "invoice.paid" and e.data.object.id == draft["id"]]
     assert len(paid) == 1
-    assert paid[0].created == end + 3600 and paid[0].request.id is None
+    assert paid[0].created == end + 3600
+    assert paid[0].request.id is None
 
 
 def test_renewal_bills_metered_usage_in_arrears(http: httpx.Client) -> None:
@@ -156,8 +162,10 @@ def test_renewal_bills_metered_usage_in_arrears(http: httpx.Client) -> None:
     _advance_to(http, _period_end(sub) + 2 * 3600)
 
     renewal, first = _invoices(http, sub)
-    assert first["total"] == 0 and first["status"] == "paid"
-    assert renewal["status"] == "paid" and renewal["total"] == 300
+    assert first["total"] == 0
+    assert first["status"] == "paid"
+    assert renewal["status"] == "paid"
+    assert renewal["total"] == 300
     assert renewal["lines"]["data"][0]["quantity"] == 100
     summary = _get(
         http,
@@ -177,7 +185,8 @@ def test_declined_renewal_goes_past_due_and_recovers_on_retry(http: httpx.Client
 
     _advance_to(http, end + 2 * 3600)
     invoice = _invoices(http, sub)[0]
-    assert invoice["status"] == "open" and invoice["attempt_count"] == 1
+    assert invoice["status"] == "open"
+    assert invoice["attempt_count"] == 1
     assert invoice["next_payment_attempt"] == end + 3600 + 3 * DAY
     assert _get(http, f"/v1/subscriptions/{sub['id']}")["status"] == "past_due"
 
@@ -187,7 +196,8 @@ def test_declined_renewal_goes_past_due_and_recovers_on_retry(http: httpx.Client
     assert _get(http, f"/v1/invoices/{invoice['id']}")["status"] == "paid"
     assert _get(http, f"/v1/subscriptions/{sub['id']}")["status"] == "active"
     types = _event_types(http)
-    assert types.count("invoice.payment_failed") == 1 and "invoice.paid" in types
+    assert types.count("invoice.payment_failed") == 1
+    assert "invoice.paid" in types
 
 
 def test_subscription_is_canceled_after_the_last_failed_retry() -> None:
@@ -204,7 +214,8 @@ def test_subscription_is_canceled_after_the_last_failed_retry() -> None:
         ended = _get(http, f"/v1/subscriptions/{sub['id']}")
         types = _event_types(http)
 
-    assert invoice["attempt_count"] == 4 and invoice["next_payment_attempt"] is None
+    assert invoice["attempt_count"] == 4
+    assert invoice["next_payment_attempt"] is None
     assert ended["status"] == "canceled"
     assert types.count("invoice.payment_failed") == 4
     assert types[-1] == "customer.subscription.deleted"
@@ -214,7 +225,8 @@ def test_send_invoice_subscription_goes_past_due_after_the_due_date(http: httpx.
     customer = _post(http, "/v1/customers", name="Acme", email="ap@acme.test")
     sub = _subscribe(http, customer, collection_method="send_invoice", days_until_due="7")
     first = _invoices(http, sub)[0]
-    assert sub["status"] == "active" and first["status"] == "open"
+    assert sub["status"] == "active"
+    assert first["status"] == "open"
     assert first["due_date"] == sub["start_date"] + 7 * DAY
 
     _advance_to(http, first["due_date"] + 60)
@@ -233,33 +245,39 @@ def test_test_clock_moves_only_its_own_customers(http: httpx.Client) -> None:
     elsewhere = _post(http, "/v1/customers", name="Wall time")
     clocked_sub = _subscribe(http, on_clock)
     other_sub = _subscribe(http, elsewhere)
-    assert clocked_sub["start_date"] == frozen and clocked_sub["test_clock"] == clock["id"]
+    assert clocked_sub["start_date"] == frozen
+    assert clocked_sub["test_clock"] == clock["id"]
     assert _period_end(clocked_sub) == 1_769_904_000  # 2026-02-01
 
     advanced = _post(
         http, f"/v1/test_helpers/test_clocks/{clock['id']}/advance", frozen_time=frozen + 40 * DAY
     )
 
-    assert advanced["status"] == "ready" and advanced["frozen_time"] == frozen + 40 * DAY
+    assert advanced["status"] == "ready"
+    assert advanced["frozen_time"] == frozen + 40 * DAY
     assert [i["status"] for i in _invoices(http, clocked_sub)] == ["paid", "paid"]
     assert len(_invoices(http, other_sub)) == 1
     renewal = _invoices(http, clocked_sub)[0]
-    assert renewal["created"] == 1_769_904_000 and renewal["test_clock"] == clock["id"]
+    assert renewal["created"] == 1_769_904_000
+    assert renewal["test_clock"] == clock["id"]
     backwards = http.post(
         f"/v1/test_helpers/test_clocks/{clock['id']}/advance", data={"frozen_time": frozen}
     )
-    assert backwards.status_code == 400 and backwards.json()["error"]["param"] == "frozen_time"
+    assert backwards.status_code == 400
+    assert backwards.json()["error"]["param"] == "frozen_time"
 
 
 def test_cancel_at_period_end_ends_the_subscription_at_renewal(http: httpx.Client) -> None:
     sub = _subscribe(http, _post(http, "/v1/customers", name="Acme"))
     updated = _post(http, f"/v1/subscriptions/{sub['id']}", cancel_at_period_end="true")
-    assert updated["cancel_at_period_end"] is True and updated["status"] == "active"
+    assert updated["cancel_at_period_end"] is True
+    assert updated["status"] == "active"
 
     _advance_to(http, _period_end(sub) + 60)
 
     ended = _get(http, f"/v1/subscriptions/{sub['id']}")
-    assert ended["status"] == "canceled" and ended["ended_at"] == _period_end(sub)
+    assert ended["status"] == "canceled"
+    assert ended["ended_at"] == _period_end(sub)
     assert len(_invoices(http, sub)) == 1
     assert _event_types(http)[-1] == "customer.subscription.deleted"
 
@@ -270,7 +288,8 @@ def test_deleting_a_subscription_cancels_it_now(http: httpx.Client) -> None:
     canceled = http.delete(f"/v1/subscriptions/{sub['id']}").json()
     again = http.post(f"/v1/subscriptions/{sub['id']}", data={"description": "x"})
 
-    assert canceled["status"] == "canceled" and canceled["canceled_at"] is not None
+    assert canceled["status"] == "canceled"
+    assert canceled["canceled_at"] is not None
     assert again.status_code == 400
     assert _event_types(http)[-1] == "customer.subscription.deleted"
     assert _get(http, "/v1/subscriptions")["data"] == []
@@ -332,7 +351,8 @@ def test_invoices_void_and_drafts_delete(http: httpx.Client) -> None:
     refused = http.post(f"/v1/invoices/{voided['id']}/pay")
     deleted = http.delete(f"/v1/invoices/{other['id']}").json()
 
-    assert opened["total"] == 500 and voided["status"] == "void"
+    assert opened["total"] == 500
+    assert voided["status"] == "void"
     assert refused.status_code == 400
     assert deleted == {"id": other["id"], "object": "invoice", "deleted": True}
     assert [i["id"] for i in _get(http, "/v1/invoices", status="void")["data"]] == [voided["id"]]

@@ -220,18 +220,24 @@ def test_lists_page_newest_first_with_cursors(http: httpx.Client) -> None:
     last = http.get("/v1/customers", params={"limit": 2, "starting_after": ids[1]}).json()
     back = http.get("/v1/customers", params={"limit": 2, "ending_before": ids[1]}).json()
 
-    assert first["object"] == "list" and first["url"] == "/v1/customers"
-    assert [c["id"] for c in first["data"]] == [ids[4], ids[3]] and first["has_more"]
-    assert [c["id"] for c in second["data"]] == [ids[2], ids[1]] and second["has_more"]
-    assert [c["id"] for c in last["data"]] == [ids[0]] and not last["has_more"]
-    assert [c["id"] for c in back["data"]] == [ids[3], ids[2]] and back["has_more"]
+    assert first["object"] == "list"
+    assert first["url"] == "/v1/customers"
+    assert [c["id"] for c in first["data"]] == [ids[4], ids[3]]
+    assert first["has_more"]
+    assert [c["id"] for c in second["data"]] == [ids[2], ids[1]]
+    assert second["has_more"]
+    assert [c["id"] for c in last["data"]] == [ids[0]]
+    assert not last["has_more"]
+    assert [c["id"] for c in back["data"]] == [ids[3], ids[2]]
+    assert back["has_more"]
 
 
 def test_list_limits_are_checked(http: httpx.Client) -> None:
     assert http.get("/v1/customers", params={"limit": 101}).status_code == 400
     assert http.get("/v1/customers", params={"limit": 0}).status_code == 400
     missing = http.get("/v1/customers", params={"starting_after": "cus_missing"})
-    assert missing.status_code == 404 and _error(missing)["param"] == "starting_after"
+    assert missing.status_code == 404
+    assert _error(missing)["param"] == "starting_after"
 
 
 def test_prices_are_found_by_unique_lookup_key(http: httpx.Client) -> None:
@@ -242,7 +248,8 @@ def test_prices_are_found_by_unique_lookup_key(http: httpx.Client) -> None:
     moved = http.post("/v1/prices", data={**form, "transfer_lookup_key": "true"}).json()
 
     found = http.get("/v1/prices", params={"lookup_keys[]": "seat"}).json()["data"]
-    assert taken.status_code == 400 and _error(taken)["param"] == "lookup_key"
+    assert taken.status_code == 400
+    assert _error(taken)["param"] == "lookup_key"
     assert [p["id"] for p in found] == [moved["id"]]
     assert http.get(f"/v1/prices/{first['id']}").json()["lookup_key"] is None
 
@@ -297,7 +304,8 @@ def test_validation_failures_are_not_saved_under_the_key(http: httpx.Client) -> 
     good = http.post("/v1/customers", data={"name": "Acme"}, headers=key)
 
     assert bad.status_code == 400
-    assert good.status_code == 200 and "Idempotent-Replayed" not in good.headers
+    assert good.status_code == 200
+    assert "Idempotent-Replayed" not in good.headers
 
 
 def test_endpoint_errors_are_saved_and_replayed(http: httpx.Client) -> None:
@@ -345,7 +353,8 @@ def test_keys_are_pruned_after_24_hours_of_sandbox_time(http: httpx.Client) -> N
     http.post("/_sandbox/clock/advance", json={"seconds": 24 * 3600 + 1}).raise_for_status()
     later = http.post("/v1/customers", data={"name": "A"}, headers=key)
 
-    assert later.status_code == 200 and "Idempotent-Replayed" not in later.headers
+    assert later.status_code == 200
+    assert "Idempotent-Replayed" not in later.headers
     assert later.json()["id"] != first["id"]
 
 
@@ -389,9 +398,11 @@ def test_rate_limit_answers_429_without_quota_headers() -> None:
         statuses = [client.get(f"{base}/v1/customers") for _ in range(12)]
 
     limited = [r for r in statuses if r.status_code == 429]
-    assert limited and statuses[0].status_code == 200
+    assert limited
+    assert statuses[0].status_code == 200
     error = _error(limited[0])
-    assert error["type"] == "invalid_request_error" and error["code"] == "rate_limit"
+    assert error["type"] == "invalid_request_error"
+    assert error["code"] == "rate_limit"
     assert error["message"].startswith("Request rate limit exceeded.")
     assert not any(h.lower().startswith(("x-ratelimit", "retry-after")) for h in limited[0].headers)
 
@@ -406,7 +417,9 @@ def test_injected_faults_use_stripe_error_shapes(http: httpx.Client) -> None:
     server_error = http.get("/v1/products")
     limited = http.get("/v1/prices")
 
-    assert server_error.status_code == 500 and _error(server_error)["type"] == "api_error"
-    assert limited.status_code == 429 and _error(limited)["code"] == "rate_limit"
+    assert server_error.status_code == 500
+    assert _error(server_error)["type"] == "api_error"
+    assert limited.status_code == 429
+    assert _error(limited)["code"] == "rate_limit"
     assert "Retry-After" not in limited.headers
     assert server_error.headers["Request-Id"].startswith("req_")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import random
-from decimal import Decimal
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -110,7 +110,8 @@ def test_sdk_runs_customer_to_paid_invoice(client: stripe.StripeClient) -> None:
     assert customer.address.city == "Austin"
     assert customer.address.postal_code is None
     _, price, metered = _catalog(client)
-    assert price.id.startswith("price_") and price.unit_amount_decimal == Decimal("4900")
+    assert price.id.startswith("price_")
+    assert price.unit_amount_decimal == Decimal("4900")
     assert metered.recurring.usage_type == "metered"
 
     sub = client.v1.subscriptions.create(
@@ -120,12 +121,15 @@ def test_sdk_runs_customer_to_paid_invoice(client: stripe.StripeClient) -> None:
             "expand": ["latest_invoice"],
         }
     )
-    assert sub.id.startswith("sub_") and sub.status == "active"
+    assert sub.id.startswith("sub_")
+    assert sub.status == "active"
     item = sub["items"].data[0]
-    assert item.id.startswith("si_") and item.quantity == 3
+    assert item.id.startswith("si_")
+    assert item.quantity == 3
     assert item.current_period_end > item.current_period_start == sub.start_date
     first = sub.latest_invoice
-    assert first.status == "paid" and first.total == 3 * 4900
+    assert first.status == "paid"
+    assert first.total == 3 * 4900
     assert first.parent.subscription_details.subscription == sub.id
     assert first.number.endswith("-0001")
 
@@ -135,14 +139,19 @@ def test_sdk_runs_customer_to_paid_invoice(client: stripe.StripeClient) -> None:
     item = client.v1.invoice_items.create(
         params={"customer": customer.id, "pricing": {"price": one_off.id}, "quantity": 2}
     )
-    assert item.id.startswith("ii_") and item.amount == 30000 and item.invoice is None
+    assert item.id.startswith("ii_")
+    assert item.amount == 30000
+    assert item.invoice is None
     invoice = client.v1.invoices.create(
         params={"customer": customer.id, "pending_invoice_items_behavior": "include"}
     )
-    assert invoice.status == "draft" and invoice.total == 30000
+    assert invoice.status == "draft"
+    assert invoice.total == 30000
     assert invoice.lines.data[0].parent.invoice_item_details.invoice_item == item.id
     invoice = client.v1.invoices.finalize_invoice(invoice.id)
-    assert invoice.status == "open" and invoice.number and invoice.hosted_invoice_url
+    assert invoice.status == "open"
+    assert invoice.number
+    assert invoice.hosted_invoice_url
     invoice = client.v1.invoices.pay(invoice.id)
     assert invoice.status == "paid"
     assert (invoice.amount_paid, invoice.amount_remaining) == (30000, 0)
@@ -225,7 +234,8 @@ def test_sdk_auto_paging_walks_every_page(client: stripe.StripeClient) -> None:
     first = client.v1.customers.list(params={"limit": 10})
     walked = [c.id for c in first.auto_paging_iter()]
 
-    assert first.has_more is True and len(first.data) == 10
+    assert first.has_more is True
+    assert len(first.data) == 10
     assert walked == created[::-1]
 
 
@@ -244,10 +254,11 @@ def test_webhooks_verify_with_sdk_construct_event(
     updated = events[1]
     assert updated.data.object.name == "Acme Inc"
     assert updated.data.previous_attributes.to_dict() == {"name": "Acme"}
-    assert updated.request.id and updated.request.idempotency_key
+    assert updated.request.id
+    assert updated.request.idempotency_key
     assert "previous_attributes" not in events[0].data
+    body, headers = receiver[1].deliveries[0]
     with pytest.raises(stripe.SignatureVerificationError):
-        body, headers = receiver[1].deliveries[0]
         stripe.Webhook.construct_event(body, headers["stripe-signature"], "whsec_other")
 
 

@@ -1,0 +1,278 @@
+"""``StripeBilling``: the billing port on Stripe Billing, and its factory.
+
+Every create is a POST with an ``Idempotency-Key`` derived from canonical ids, so a retry
+after a lost answer gets Stripe's saved answer, the same object, for the 24 hours Stripe
+keeps keys. The parameters of a create are a function of the plan alone (no clock reading
+except the contract's start against today's date), as a replay requires.
+
+Past those 24 hours the key no longer protects, so the long-lived objects are looked up
+first by the canonical id in their metadata, with Stripe's search: a customer by
+``revbridge_customer_id`` (and brought up to date if its details drifted), a subscription
+by ``revbridge_order_id``. Search can lag writes by up to a minute, which the key covers.
+Stripe has no search for invoice items: they rely on the key alone.
+
+Prices are reference data: looked up by lookup key, ten per call, and cached for the life
+of the adapter; a key Stripe does not know is asked again after ``MISSING_PRICE_TTL_S``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from revbridge.canonical import Customer, ExternalRef, OrderLine, idempotency_key
+from revbridge.config.systems import Defaults, StripeOptions, StripeSystem
+from revbridge.connectors.http import HttpCaller
+from revbridge.connectors.retry import RetryPolicy
+from revbridge.connectors.stripe import mapping
+from revbridge.connectors.stripe.classify import classify
+from revbridge.connectors.stripe.client import StripeClient
+from revbridge.errors import ConfigError, ConflictError, DataError, NotFoundError
+from revbridge.observability import redaction
+from revbridge.ports import EntityContext, LineMapping, OrderPlan
+
+Record = dict[str, Any]
+MISSING_PRICE_TTL_S = 60.0
+#: Share of one second's rate kept as burst: Stripe's limiter allows about one second of
+#: requests at once, and requests bunch up on their way to it.
+BURST_SHARE = 0.5
+
+
+class _PriceBook:
+    """Prices by lookup key, fetched once and shared by concurrent callers."""
+
+    def __init__(self) -> None:
+        self.prices: dict[str, Record] = {}
+        self._missing: dict[str, float] = {}
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+    def _unknown(self, keys: set[str]) -> set[str]:
+        now = time.monotonic()
+        recent = {k for k, at in self._missing.items() if now - at < MISSING_PRICE_TTL_S}
+        return keys - self.prices.keys() - recent
+
+    async def resolve(
+        self, keys: set[str], fetch: Callable[[set[str]], Awaitable[list[Record]]]
+    ) -> dict[str, Record]:
+        """The prices of ``keys`` Stripe has; ``fetch`` is called for the unknown ones only."""
+        if self._unknown(keys):
+            async with self._lock():
+                if unknown := self._unknown(keys):
+                    found = {p["lookup_key"]: p for p in await fetch(unknown)}
+                    self.prices.update(found)
+                    now = time.monotonic()
+                    self._missing.update(dict.fromkeys(unknown - found.keys(), now))
+        return {k: self.prices[k] for k in keys if k in self.prices}
+
+
+class StripeBilling:
+    """The billing port on Stripe (``ExternalRef.system`` is the policy's system name)."""
+
+    def __init__(self, system: str, client: StripeClient, options: StripeOptions) -> None:
+        self.system = system
+        self.client = client
+        self.options = options
+        self._prices = _PriceBook()
+
+    async def ensure_customer(self, customer: Customer, entity: EntityContext) -> ExternalRef:
+        """The Stripe customer of ``customer``: found by its id, updated or created."""
+        params = mapping.customer_params(customer, entity)
+        query = mapping.search_by_metadata(mapping.CUSTOMER_ID_KEY, customer.customer_id)
+        found = await self.client.search("customers", query)
+        if not found:
+            key = idempotency_key("billing-customer", customer.customer_id)
+            record = await self.client.create(
+                "/v1/customers", params, operation="customers.create", idempotency_key=key
+            )
+            return self._ref(record)
+        record = min(found, key=lambda r: (r.get("created") or 0, r["id"]))
+        changes = mapping.customer_changes(record, params)
+        if changes:
+            key = idempotency_key(
+                "billing-customer-update", customer.customer_id, mapping.fingerprint(changes)
+            )
+            await self.client.update("customers", record["id"], changes, idempotency_key=key)
+        return self._ref(record)
+
+    async def start_subscription(
+        self, plan: OrderPlan, customer: ExternalRef
+    ) -> ExternalRef | None:
+        """One subscription for the plan's subscription and usage lines; None without any."""
+        with self._local_errors():
+            lines = mapping.plan_lines(plan, mapping.RECURRING_KINDS)
+        if not lines:
+            return None
+        order_id = plan.order.order_id
+        query = mapping.search_by_metadata(mapping.ORDER_ID_KEY, order_id)
+        found = await self.client.search("subscriptions", query)
+        if found:
+            return self._live_subscription(min(found, key=lambda r: r.get("created") or 0), plan)
+        prices = await self._prices_for(plan, lines, required=True)
+        with self._local_errors():
+            params = mapping.subscription_params(
+                plan,
+                customer.id,
+                [(line, prices[mapping.lookup_key(m, plan.order.currency)]) for line, m in lines],
+                collection_method=self.options.collection_method,
+                days_until_due=self.options.days_until_due,
+                today=datetime.now(UTC).date(),
+                api_version=self.client.api_version,
+            )
+        record = await self.client.create(
+            "/v1/subscriptions",
+            params,
+            operation="subscriptions.create",
+            idempotency_key=idempotency_key("subscription", order_id),
+        )
+        return self._live_subscription(record, plan)
+
+    async def add_invoice_items(
+        self, plan: OrderPlan, customer: ExternalRef
+    ) -> tuple[ExternalRef, ...]:
+        """One pending invoice item per service line, in line order."""
+        with self._local_errors():
+            lines = mapping.plan_lines(plan, mapping.ONE_TIME_KINDS)
+        if not lines:
+            return ()
+        prices = await self._prices_for(plan, lines, required=False)
+        refs = []
+        for line, line_mapping in lines:
+            price = prices.get(mapping.lookup_key(line_mapping, plan.order.currency))
+            with self._local_errors():
+                params = mapping.invoice_item_params(
+                    plan, line, customer.id, price, self.client.api_version
+                )
+            record = await self.client.create(
+                "/v1/invoiceitems",
+                params,
+                operation="invoiceitems.create",
+                idempotency_key=idempotency_key("invoice-item", plan.order.order_id, line.line_id),
+            )
+            refs.append(self._ref(record))
+        return tuple(refs)
+
+    async def cancel_subscription(self, subscription: ExternalRef) -> None:
+        """Cancel now; a subscription that has already ended is left as it is."""
+        try:
+            await self.client.cancel_subscription(subscription.id)
+        except (DataError, NotFoundError) as error:
+            if error.code != "resource_missing":
+                raise
+            record = await self.client.retrieve("subscriptions", subscription.id)
+            if record.get("status") not in mapping.ENDED_STATUSES:
+                raise
+
+    async def aclose(self) -> None:
+        """Close this event loop's HTTP connections."""
+        await self.client.aclose()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _ref(self, record: Record) -> ExternalRef:
+        return ExternalRef(system=self.system, id=str(record["id"]))
+
+    def _live_subscription(self, record: Record, plan: OrderPlan) -> ExternalRef:
+        """The subscription's ref, unless it has ended: then the order cannot start it again."""
+        if record.get("status") in mapping.ENDED_STATUSES:
+            raise ConflictError(
+                f"{self.system}: subscription {record['id']} of order {plan.order.order_id} "
+                f"has ended ({record['status']}); it is not started again",
+                system=self.system,
+                code="subscription_ended",
+            )
+        return self._ref(record)
+
+    async def _prices_for(
+        self, plan: OrderPlan, lines: list[tuple[OrderLine, LineMapping]], *, required: bool
+    ) -> dict[str, Record]:
+        """Prices of the plan's lines in its currency (all of them, to fill the cache once)."""
+        currency = plan.order.currency
+        wanted = {mapping.lookup_key(m, currency) for m in plan.lines.values()}
+        found = await self._prices.resolve(wanted, self.client.prices_by_lookup_key)
+        needed = {mapping.lookup_key(m, currency): line.sku for line, m in lines}
+        if required and (missing := sorted(needed.keys() - found.keys())):
+            raise DataError(
+                f"{self.system}: no price with lookup key "
+                + ", ".join(f"{key} (product {needed[key]})" for key in missing),
+                system=self.system,
+                code="unknown_price",
+            )
+        return found
+
+    @contextmanager
+    def _local_errors(self) -> Iterator[None]:
+        """Errors the mapping raises name this system, like the ones Stripe answers."""
+        try:
+            yield
+        except DataError as error:
+            error.system = self.system
+            error.args = (f"{self.system}: {error}",)
+            raise
+
+
+# -- factory ----------------------------------------------------------------------------------
+
+
+def _credentials(system_name: str, system: StripeSystem, env: Mapping[str, str]) -> str:
+    """The API key (required), every credential registered as a secret."""
+    problems: list[str] = []
+    values: dict[str, str] = {}
+    for name, ref in system.credentials.items():
+        value = env.get(ref.env)
+        if value:
+            values[name] = value
+        else:
+            problems.append(f"systems.{system_name}.credentials.{name}: ${ref.env} is not set")
+    if "api_key" not in system.credentials:
+        problems.append(f"systems.{system_name}.credentials.api_key is required")
+    redaction.register_secrets(values.values())
+    if problems:
+        raise ConfigError(f"{system_name}: credentials missing", problems)
+    return values["api_key"]
+
+
+def build(system_name: str, system: StripeSystem, env: Mapping[str, str]) -> StripeBilling:
+    """The adapter for one ``kind: stripe`` system of the policy.
+
+    ``credentials.api_key`` names the variable holding the secret key (``sk_…``).
+    ``rate_limit.requests_per_s`` should stay at or under the account's limit (25 in a
+    sandbox, 100 live); the burst is kept to half a second's worth so requests never
+    arrive faster than Stripe's one-second bucket refills. Fields the system leaves unset
+    take the policy's built-in defaults.
+    """
+    api_key = _credentials(system_name, system, env)
+    defaults = Defaults()
+    retry = system.retry or defaults.retry
+    limit = system.rate_limit or defaults.rate_limit
+    http = HttpCaller(
+        system=system_name,
+        base_url=system.base_url,
+        classify=classify,
+        policy=RetryPolicy(
+            max_attempts=retry.max_attempts,
+            base_delay_s=retry.base_delay_s,
+            max_delay_s=retry.max_delay_s,
+            jitter=retry.jitter != "none",
+            honour_retry_after=retry.honour_retry_after,
+        ),
+        max_concurrency=limit.max_concurrency,
+        requests_per_s=limit.requests_per_s,
+        burst=max(1, min(limit.burst, int(limit.requests_per_s * BURST_SHARE))),
+        timeout_s=system.timeout_s or defaults.timeout_s,
+    )
+    client = StripeClient(http, api_key, system.options.api_version)
+    return StripeBilling(system_name, client, system.options)
