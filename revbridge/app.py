@@ -7,15 +7,17 @@ deals.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
+from revbridge.canonical import ExternalRef
 from revbridge.config.load import load_policy, policy_hash
 from revbridge.config.policy import Policy
 from revbridge.config.settings import Settings
@@ -45,6 +47,7 @@ class App:
     policy: Policy
     policy_hash: str
     services: runtime.Services
+    starter: Any = None  # set by run_worker: starts a deal's flow in this process
 
 
 def load_and_record_policy(
@@ -85,3 +88,30 @@ def build(
     )
     runtime.install(services)
     return App(settings, engine, policy, digest, services)
+
+
+async def run_worker(
+    app: App, stop: asyncio.Event, *, concurrency: int = 16, poll_s: float = 0.5
+) -> None:
+    """Run deals until ``stop``: DBOS recovers and serves the deals queue, and the CRM's
+    change feed (when the CRM has one) is polled after its durable watermark."""
+    from revbridge.flows import runtime
+    from revbridge.flows.quote_to_cash import quote_to_cash, workflow_id
+    from revbridge.ingress.polling import poll_forever
+
+    await runtime.launch(database_url(app.settings), concurrency=concurrency)
+
+    async def start(deal: ExternalRef, correlation_id: str) -> None:
+        await runtime.start_deal(quote_to_cash, workflow_id(deal), str(deal), correlation_id)
+
+    app.starter = start
+    feed = getattr(app.services.crm, "change_feed", None)
+    tasks = []
+    if feed is not None:
+        tasks.append(asyncio.create_task(poll_forever(app.engine, feed(), start, stop, poll_s)))
+    try:
+        await stop.wait()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

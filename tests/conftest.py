@@ -8,45 +8,21 @@ with the reason, except under ``CI=true`` where they fail.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError
 
 from revbridge.store import migrate
 from revbridge.store.db import create_store_engine
-
-PG_URL = os.environ.get("REVBRIDGE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def _postgres_unavailable() -> str | None:
-    engine = create_store_engine(PG_URL, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except OperationalError as exc:
-        return f"PostgreSQL not reachable at {PG_URL}: {str(exc).splitlines()[0]}"
-    finally:
-        engine.dispose()
-    return None
+from revbridge.testing.databases import PG_URL, postgres_unavailable, require_postgres
 
 
 @pytest.fixture(scope="session")
 def postgres_reason() -> str | None:
-    return _postgres_unavailable()
-
-
-def require_postgres(reason: str | None) -> None:
-    if reason is None:
-        return
-    if IN_CI:
-        pytest.fail(f"CI=true requires PostgreSQL: {reason}")
-    pytest.skip(reason)
+    return postgres_unavailable()
 
 
 @pytest.fixture

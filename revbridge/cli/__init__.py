@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from revbridge import __version__
-from revbridge.cli import config, db, sandbox, schema
+from revbridge.cli import config, db, demo, ops, sandbox, schema, worker
 from revbridge.errors import RevbridgeError
 
 app = typer.Typer(
@@ -26,7 +26,11 @@ app.add_typer(config.app, name="config")
 app.add_typer(schema.app, name="schema")
 app.add_typer(db.audit_app, name="audit")
 app.add_typer(sandbox.app, name="sandbox")
-app.command("demo")(sandbox.demo)
+app.command("demo")(demo.demo)
+app.command("worker")(worker.worker)
+app.add_typer(ops.exceptions_app, name="exceptions")
+app.command("replay")(ops.replay)
+app.command("trace")(ops.trace)
 
 _state = {"debug": False}
 err = Console(stderr=True)

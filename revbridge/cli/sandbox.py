@@ -83,10 +83,3 @@ def catalog_from_policy(policy: Policy) -> list[CatalogItem]:
         )
         for sku, p in policy.products.items()
     ]
-
-
-def demo() -> None:
-    """Run the quote-to-cash demo on SQLite and the built-in sandboxes."""
-    from revbridge.cli.demo import run_demo
-
-    run_demo()

@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from revbridge.canonical import ExternalRef
-from revbridge.store import inbox
+from revbridge.flows.quote_to_cash import workflow_id
+from revbridge.store import deals, inbox
 from revbridge.store.inbox import InboundEvent, Outcome
 
 CORRELATION_NAMESPACE = uuid.UUID("5b0c6c1e-6f1d-4b7e-9a51-7d1b2f7a9e10")
@@ -59,7 +60,16 @@ async def accept(engine: Engine, start: Starter, signal: ClosedWon) -> Outcome:
 
     def record() -> Outcome:
         with engine.begin() as conn:
-            return inbox.record(conn, event)
+            outcome = inbox.record(conn, event)
+            if outcome is Outcome.NEW:
+                deals.register(
+                    conn,
+                    str(signal.deal),
+                    workflow_id(signal.deal),
+                    correlation,
+                    closed_at=signal.occurred_at,
+                )
+            return outcome
 
     outcome = await asyncio.to_thread(record)
     await start(signal.deal, correlation)

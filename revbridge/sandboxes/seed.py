@@ -110,7 +110,7 @@ class Manifest:
         return {k: v for k, v in self.deals.items() if v is not None}
 
 
-class _Salesforce:
+class SalesforceSeeder:
     def __init__(self, endpoints: Endpoints) -> None:
         self.http = httpx.Client(base_url=endpoints.salesforce, timeout=30)
         token = self.http.post("/services/oauth2/token", data=endpoints.salesforce_auth)
@@ -144,9 +144,8 @@ def seed_estate(
 ) -> Manifest:
     """Create the estate; every ``1/defect_rate``-th deal (spread by the RNG) is defective."""
     rng = random.Random(seed)
-    sf = _Salesforce(endpoints)
-    entries = _price_book(sf, catalog)
-    _stripe_catalog(endpoints, catalog)
+    book = prepare_catalog(endpoints, catalog)
+    sf, entries = book.seeder, book.entries
     manifest = Manifest()
     defects = _assign_defects(rng, deals, defect_rate)
     for index in range(deals):
@@ -156,9 +155,64 @@ def seed_estate(
     return manifest
 
 
+@dataclass
+class PriceBook:
+    """What ``prepare_catalog`` created: PricebookEntry ids by (sku, currency)."""
+
+    seeder: SalesforceSeeder
+    entries: dict[tuple[str, str], str]
+
+
+def prepare_catalog(endpoints: Endpoints, catalog: list[CatalogItem]) -> PriceBook:
+    """The price book in Salesforce and the prices in Stripe, ready to sell from."""
+    seeder = SalesforceSeeder(endpoints)
+    entries = _price_book(seeder, catalog)
+    _stripe_catalog(endpoints, catalog)
+    return PriceBook(seeder, entries)
+
+
+def create_deal(
+    book: PriceBook,
+    *,
+    account: dict[str, Any],
+    lines: list[tuple[str, int]],
+    currency: str,
+    start: date,
+    end: date,
+    parent: dict[str, Any] | None = None,
+) -> str:
+    """One open opportunity (with its account, and parent account if given); its id."""
+    sf = book.seeder
+    parent_id = sf.create("Account", parent) if parent else None
+    account_id = sf.create("Account", {**account, **({"ParentId": parent_id} if parent_id else {})})
+    opportunity = sf.create(
+        "Opportunity",
+        {
+            "Name": f"{account['Name']} — platform",
+            "AccountId": account_id,
+            "StageName": "Negotiation/Review",
+            "CloseDate": start.isoformat(),
+            "CurrencyIsoCode": currency,
+            "Contract_Start_Date__c": start.isoformat(),
+            "Contract_End_Date__c": end.isoformat(),
+            "Billing_Frequency__c": "Annual",
+        },
+    )
+    for sku, quantity in lines:
+        sf.create(
+            "OpportunityLineItem",
+            {
+                "OpportunityId": opportunity,
+                "PricebookEntryId": book.entries[(sku, currency)],
+                "Quantity": quantity,
+            },
+        )
+    return opportunity
+
+
 def close_deals(endpoints: Endpoints, opportunity_ids: list[str]) -> None:
     """Move opportunities to Closed Won, one update each (as sales reps do)."""
-    sf = _Salesforce(endpoints)
+    sf = SalesforceSeeder(endpoints)
     for opportunity in opportunity_ids:
         sf.update("Opportunity", opportunity, {"StageName": "Closed Won"})
 
@@ -169,7 +223,7 @@ def _assign_defects(rng: random.Random, deals: int, rate: float) -> dict[int, st
     return {index: DEFECTS[n % len(DEFECTS)] for n, index in enumerate(sorted(chosen))}
 
 
-def _price_book(sf: _Salesforce, catalog: list[CatalogItem]) -> dict[tuple[str, str], str]:
+def _price_book(sf: SalesforceSeeder, catalog: list[CatalogItem]) -> dict[tuple[str, str], str]:
     """Product2 and one PricebookEntry per product and currency; plus one unmapped product."""
     standard = sf.query("SELECT Id FROM Pricebook2 WHERE IsStandard = true")[0]["Id"]
     entries: dict[tuple[str, str], str] = {}
@@ -230,7 +284,7 @@ def _stripe_catalog(endpoints: Endpoints, catalog: list[CatalogItem]) -> None:
 
 
 def _deal(
-    sf: _Salesforce,
+    sf: SalesforceSeeder,
     rng: random.Random,
     index: int,
     catalog: list[CatalogItem],
@@ -321,7 +375,7 @@ def _lines(
 
 
 def _account(
-    sf: _Salesforce,
+    sf: SalesforceSeeder,
     name: str,
     country: str | None,
     region: str | None,

@@ -24,7 +24,6 @@ from revbridge.errors import PermanentError
 
 API = "/api/v2"
 CREATE_OR_ADJUST_PATH = f"{API}/transactions/createoradjust"
-PING_PATH = f"{API}/utilities/ping"
 #: Nested collections a quote needs back: the lines with their tax, not the details.
 QUOTE_INCLUDE = "Lines"
 _PATH_ESCAPES = {
@@ -131,13 +130,6 @@ class AvalaraClient:
             company_code, code, document_type, "commit", {"commit": True}
         )
 
-    async def ping(self) -> Record:
-        """``GET utilities/ping``: whether the credentials authenticate, and as whom."""
-        response = await self.http.call(
-            "GET", PING_PATH, operation="utilities.ping", headers=self._headers
-        )
-        return exact_json(response)
-
     async def aclose(self) -> None:
         await self.http.aclose()
 
@@ -149,7 +141,7 @@ class AvalaraClient:
             document_path(company_code, code, action),
             operation=f"transactions.{action}",
             json_body=body,
-            params={"documentType": document_type, "$include": QUOTE_INCLUDE},
+            params={"documentType": document_type},
             headers=self._headers,
             idempotent=True,
         )

@@ -171,7 +171,12 @@ def transaction_record(
     origin: Address | None,
     today: date,
 ) -> Record:
-    """The ``CreateTransactionModel`` for ``plan``, coded from its order id."""
+    """The ``CreateTransactionModel`` for ``plan``, coded from its order id.
+
+    The document is dated at the contract start (else ``today``); the customer's tax id
+    goes as ``businessIdentificationNo``, which AvaTax uses for VAT business-to-business
+    rules (reverse charge) and ignores for US sales tax.
+    """
     order, customer = plan.order, plan.order.customer
     day = order.contract.start_date if order.contract is not None else today
     place = destination(customer)

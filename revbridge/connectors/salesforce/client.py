@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -51,11 +52,9 @@ ACCOUNT_FIELDS = (
 )
 OPPORTUNITY_FIELDS = (
     "Id",
-    "Name",
     "AccountId",
     "StageName",
     "IsWon",
-    "IsClosed",
     "CloseDate",
     "CurrencyIsoCode",
     "SystemModstamp",
@@ -207,7 +206,7 @@ class SalesforceClient:
     async def opportunity_account(self, opportunity_id: str) -> str | None:
         """The ``AccountId`` of an opportunity."""
         record = await self._get(
-            f"{self.data_path}/sobjects/Opportunity/{opportunity_id}",
+            f"{self.data_path}/sobjects/Opportunity/{quote(opportunity_id, safe='')}",
             "read_opportunity_account",
             params={"fields": "AccountId"},
         )

@@ -173,7 +173,7 @@ def line_from_item(item: Record, currency: str, contract: Contract | None) -> Or
     amount = Money.of(Decimal(str(item["TotalPrice"])), currency)
     gross = line_amount(quantity, unit_price)
     start = _date(item.get("ServiceDate")) or (contract.start_date if contract else None)
-    recurring = kind is not ProductKind.SERVICE and contract is not None
+    runs_to_term_end = contract is not None and kind is not ProductKind.SERVICE
     return OrderLine(
         line_id=f"oli-{item['Id']}",
         sku=sku,
@@ -184,7 +184,7 @@ def line_from_item(item: Record, currency: str, contract: Contract | None) -> Or
         discount=None if gross == amount else gross - amount,
         amount=amount,
         service_start=start,
-        service_end=contract.end_date if recurring and contract is not None else None,
+        service_end=contract.end_date if runs_to_term_end and contract else None,
     )
 
 

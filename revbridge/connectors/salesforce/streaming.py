@@ -19,9 +19,11 @@ from typing import Any
 import httpx
 
 from revbridge.connectors.http import HttpCaller, describe_request, describe_response
+from revbridge.connectors.salesforce.changes import closed_won_signals
 from revbridge.connectors.salesforce.classify import error_for
 from revbridge.errors import ConnectorError
 from revbridge.observability import redaction
+from revbridge.ports import ClosedWonChange
 
 #: ``ext.replay`` value asking for every event still retained.
 REPLAY_ALL_RETAINED = -2
@@ -35,6 +37,25 @@ class SalesforceChangeFeed:
         self.http = http
         self.channel = channel
         self.path = f"/cometd/{api_version}"
+        self.system = http.system
+
+    async def read_changes(
+        self, after: int | None, limit: int
+    ) -> tuple[list[ClosedWonChange], int | None]:
+        """The ``ChangeFeedPort``: closed-won changes after replay id ``after``."""
+        events, position = await self.read_after(after, limit)
+        changes = [
+            ClosedWonChange(
+                event_id=signal.event_id,
+                deal=signal.opportunity,
+                version=signal.version,
+                position=signal.replay_id,
+                occurred_at=signal.committed_at,
+            )
+            for event in events
+            for signal in closed_won_signals(event, self.system)
+        ]
+        return changes, position
 
     async def read_after(
         self, replay_id: int | None, limit: int = 100

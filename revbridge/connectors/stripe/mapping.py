@@ -169,9 +169,8 @@ def billing_start(contract: Contract | None, today: date) -> int | None:
 
 
 def _interval_mode(prices: Iterable[Record], version: str) -> Record:
-    intervals = {
-        (p["recurring"]["interval"], p["recurring"].get("interval_count") or 1) for p in prices
-    }
+    recurring = [p["recurring"] for p in prices if p.get("recurring")]
+    intervals = {(r["interval"], r.get("interval_count") or 1) for r in recurring}
     if len(intervals) <= 1:
         return {}
     if not api_version_at_least(version, MIXED_INTERVALS_SINCE):

@@ -103,8 +103,8 @@ def _prepare_line(account: Account, rec: Record, line: Record, path: str, sub_id
     if rec.get("taxDetailsOverride"):
         ref = line.get("taxDetailsReference")
         details = [d for d in rec.get("taxDetails") or [] if d.get("taxDetailsReference") == ref]
-        tax = sum((Decimal(str(d.get("taxAmount") or 0)) for d in details), Decimal(0))
-        line["taxAmount"] = money(tax)
+        engine_tax = sum((Decimal(str(d.get("taxAmount") or 0)) for d in details), Decimal(0))
+        line["taxAmount"] = money(engine_tax)
         return
     rate = 0.0
     if line.get("taxCode"):

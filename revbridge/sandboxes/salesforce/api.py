@@ -35,7 +35,7 @@ from revbridge.sandboxes.salesforce.values import dumps
 log = logging.getLogger(__name__)
 
 MIN_VERSION = 20
-MAX_VERSION = 66
+MAX_VERSION = 68
 _VERSION_RE = re.compile(r"^v(\d{2,3})\.(\d)$")
 
 

@@ -21,8 +21,8 @@ from datetime import datetime
 from typing import Any
 
 from revbridge.sandboxes.salesforce.dml import Change
-from revbridge.sandboxes.salesforce.schema import SObjectType
-from revbridge.sandboxes.salesforce.values import dumps, to_json
+from revbridge.sandboxes.salesforce.schema import Field, SObjectType
+from revbridge.sandboxes.salesforce.values import dumps, format_datetime, to_json
 
 _SKIPPED = frozenset({"Id", "IsDeleted", "SystemModstamp"})
 
@@ -196,6 +196,12 @@ def _wake(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
+def _event_value(f: Field, value: Any) -> Any:
+    if f.type == "datetime" and value is not None:
+        return format_datetime(value, zulu=True)
+    return to_json(f, value)
+
+
 def _payload_fields(change: Change) -> tuple[list[str], dict[str, Any]]:
     """``(changedFields, payload fields)`` of one change."""
     sobject = change.sobject
@@ -219,11 +225,11 @@ def _payload_fields(change: Change) -> tuple[list[str], dict[str, Any]]:
             continue
         if f.name in parts:
             compound, part = parts[f.name]
-            fields.setdefault(compound, {})[part] = to_json(f, value)
+            fields.setdefault(compound, {})[part] = _event_value(f, value)
             if before is not None:
                 changed.append(f"{compound}.{part}")
             continue
-        fields[f.name] = to_json(f, value)
+        fields[f.name] = _event_value(f, value)
         if before is not None:
             changed.append(f.name)
     return changed, fields

@@ -243,7 +243,7 @@ class Transaction:
                 if new is None:
                     if old is not None:
                         changes.append(Change("DELETE", self.state.types[old["_type"]], old, None))
-                        self.state.remove(rid, self.key)
+                        self.state.remove(rid, self.key, self.now)
                     continue
                 kind: ChangeType = "UPDATE" if old is not None else "CREATE"
                 if old is None and rid in self.state.deleted:

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from revbridge.sandboxes.salesforce.custom_fields import CUSTOM_FIELDS
+from revbridge.sandboxes.salesforce.opportunities import FORECAST_API, STAGES
 from revbridge.sandboxes.salesforce.schema import (
     CREATE_ONLY,
     RO,
@@ -40,30 +41,10 @@ def _address(prefix: str) -> list[Field]:
     ]
 
 
-#: Sub-names of an address compound, as change events spell them, to the field suffix.
-ADDRESS_PARTS = {
-    "Street": "Street",
-    "City": "City",
-    "State": "State",
-    "PostalCode": "PostalCode",
-    "Country": "Country",
-    "StateCode": "StateCode",
-    "CountryCode": "CountryCode",
-}
-
-STAGE_NAMES = (
-    "Prospecting",
-    "Qualification",
-    "Needs Analysis",
-    "Value Proposition",
-    "Id. Decision Makers",
-    "Perception Analysis",
-    "Proposal/Price Quote",
-    "Negotiation/Review",
-    "Closed Won",
-    "Closed Lost",
-)
-FORECAST_CATEGORIES = ("Omitted", "Pipeline", "Best Case", "Commit", "Closed")
+#: Sub-names of an address compound, as change events spell them (``BillingAddress.City``).
+ADDRESS_PARTS = ("Street", "City", "State", "PostalCode", "Country", "StateCode", "CountryCode")
+STAGE_NAMES = tuple(STAGES)
+FORECAST_CATEGORIES = tuple(FORECAST_API)
 
 
 @dataclass(frozen=True)
@@ -386,10 +367,7 @@ def build_types(
             customs = [replace(f, createable=False, updateable=False) for f in customs]
         fields = {f.name: f for f in [*head, *decl.fields, *customs, *tail]}
         addresses = {
-            name: {
-                part: name.removesuffix("Address") + suffix
-                for part, suffix in ADDRESS_PARTS.items()
-            }
+            name: {part: name.removesuffix("Address") + part for part in ADDRESS_PARTS}
             for name, f in fields.items()
             if f.type == "address"
         }

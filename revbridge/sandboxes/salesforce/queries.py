@@ -23,7 +23,7 @@ from revbridge.sandboxes.salesforce.filters import (
     resolve,
 )
 from revbridge.sandboxes.salesforce.records import attributes, field_json
-from revbridge.sandboxes.salesforce.schema import SObjectType
+from revbridge.sandboxes.salesforce.schema import NUMBER_TYPES, SObjectType
 from revbridge.sandboxes.salesforce.soql import (
     Aggregate,
     Condition,
@@ -276,6 +276,12 @@ class QueryEngine:
                 row[name] = len(members)
                 continue
             path = resolve(self.state, sobject, agg.arg, query.alias)
+            if agg.func in ("SUM", "AVG") and path.field.type not in NUMBER_TYPES:
+                raise SoqlError(
+                    "INVALID_FIELD",
+                    f"field {path.field.name} does not support aggregate operator {agg.func}",
+                    agg.pos,
+                )
             values = [v for r in members if (v := path.read(self.state, r)) is not None]
             row[name] = _reduce(agg.func, path, values)
         return row

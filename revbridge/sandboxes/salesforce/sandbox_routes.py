@@ -51,7 +51,8 @@ def sandbox_routes(org: SalesforceOrg, relay: ChangeRelay) -> list[Route]:
             return _problem('body must be {"url": "http(s)://...", "secret"?: str}')
         secret = body.get("secret") or DEFAULT_SECRET
         entities = body.get("entities") or []
-        if not isinstance(secret, str) or not all(isinstance(e, str) for e in entities):
+        valid = isinstance(entities, list) and all(isinstance(e, str) for e in entities)
+        if not isinstance(secret, str) or not valid:
             return _problem("secret must be a string and entities a list of object names")
         return _json(relay.add(url, secret, entities).public(), 201)
 

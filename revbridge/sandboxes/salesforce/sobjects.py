@@ -7,6 +7,7 @@ quote them with ``quote_plus``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import unquote_plus
 
 from starlette.responses import Response
@@ -17,6 +18,7 @@ from revbridge.sandboxes.salesforce.dml import AmbiguousExternalId
 from revbridge.sandboxes.salesforce.errors import bad_request, not_found
 from revbridge.sandboxes.salesforce.records import record_url, render, select_fields
 from revbridge.sandboxes.salesforce.schema import Field, SObjectType
+from revbridge.sandboxes.salesforce.values import format_datetime, now, parse_datetime
 
 
 def sobject_of(call: Call) -> SObjectType:
@@ -174,10 +176,61 @@ async def delete_external(call: Call) -> Response:
     return Response(status_code=204)
 
 
+def _window(call: Call) -> tuple[datetime, datetime]:
+    """The ``start``/``end`` parameters of the updated and deleted resources."""
+    bounds = []
+    for name in ("start", "end"):
+        given = call.param(name)
+        if not given:
+            raise bad_request("MISSING_ARGUMENT", f"Missing required parameter: {name}")
+        moment = parse_datetime(given)
+        if moment is None:
+            raise bad_request("INVALID_DATE_FORMAT", f"Invalid date format for {name}: {given}")
+        bounds.append(moment)
+    if bounds[0] > bounds[1]:
+        raise bad_request(
+            "INVALID_REPLICATION_DATE", "startDate must chronologically precede endDate"
+        )
+    return bounds[0], bounds[1]
+
+
+async def updated(call: Call) -> Response:
+    """``GET /sobjects/{Type}/updated?start=&end=``: ids changed in the window."""
+    sobject = sobject_of(call)
+    start, end = _window(call)
+    found = [
+        r["Id"]
+        for r in call.org.state.by_type[sobject.name].values()
+        if start <= r["SystemModstamp"] < end
+    ]
+    return json_response({"ids": found, "latestDateCovered": format_datetime(min(end, now()))})
+
+
+async def deleted(call: Call) -> Response:
+    """``GET /sobjects/{Type}/deleted?start=&end=``: records deleted in the window."""
+    sobject = sobject_of(call)
+    start, end = _window(call)
+    rows = [
+        {"id": r["Id"], "deletedDate": format_datetime(r["SystemModstamp"])}
+        for r, _ in call.org.state.deleted.values()
+        if r["_type"] == sobject.name and start <= r["SystemModstamp"] < end
+    ]
+    earliest = min((r["SystemModstamp"] for r, _ in call.org.state.deleted.values()), default=start)
+    return json_response(
+        {
+            "deletedRecords": rows,
+            "earliestDateAvailable": format_datetime(earliest),
+            "latestDateCovered": format_datetime(min(end, now())),
+        }
+    )
+
+
 ROUTES: list[tuple[str, dict[str, Handler]]] = [
     ("/sobjects", {"GET": describe_global}),
     ("/sobjects/{type}", {"GET": sobject_info, "POST": create}),
     ("/sobjects/{type}/describe", {"GET": describe}),
+    ("/sobjects/{type}/updated", {"GET": updated}),
+    ("/sobjects/{type}/deleted", {"GET": deleted}),
     (
         "/sobjects/{type}/{id}",
         {"GET": read, "PATCH": update, "DELETE": delete, "POST": create_by_id_path},

@@ -82,11 +82,13 @@ class OrgState:
         self.by_type[record["_type"]][rid] = record
         self._index(record)
 
-    def remove(self, record_id: str, delete_key: str) -> None:
+    def remove(self, record_id: str, delete_key: str, when: datetime | None = None) -> None:
+        """Move a live record to the bin (its ``SystemModstamp`` becomes the delete time)."""
         record = self.records.pop(record_id)
         self.by_type[record["_type"]].pop(record_id, None)
         self._unindex(record)
-        self.deleted[record_id] = ({**record, "IsDeleted": True}, delete_key)
+        binned = {**record, "IsDeleted": True, "SystemModstamp": when or record["SystemModstamp"]}
+        self.deleted[record_id] = (binned, delete_key)
 
     def _index(self, record: Record) -> None:
         sobject = self.types[record["_type"]]

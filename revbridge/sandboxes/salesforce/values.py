@@ -60,9 +60,11 @@ def _plain(d: Decimal) -> str:
     return text if "." in text else text + ".0"
 
 
-def format_datetime(value: datetime) -> str:
+def format_datetime(value: datetime, zulu: bool = False) -> str:
+    """``2024-05-01T10:00:00.000+0000`` (REST) or ``...000Z`` (change events)."""
     utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
+    stamp = utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}"
+    return stamp + ("Z" if zulu else "+0000")
 
 
 def now() -> datetime:
@@ -201,7 +203,6 @@ def _coerce_number(f: Field, value: Any) -> Decimal | int:
         if number != number.to_integral_value():
             raise _deserialize_error("int", value)
         return int(number)
-    number = number.quantize(Decimal(1).scaleb(-f.scale), ROUND_HALF_UP)
     digits = f.precision - f.scale if f.precision else 16
     if abs(number) >= Decimal(10) ** digits:
         raise bad_request(
@@ -209,4 +210,4 @@ def _coerce_number(f: Field, value: Any) -> Decimal | int:
             f"{f.display}: value outside of valid range on numeric field: {value}",
             [f.name],
         )
-    return number
+    return number.quantize(Decimal(1).scaleb(-f.scale), ROUND_HALF_UP)

@@ -95,7 +95,7 @@ def create_app(
     sender = WebhookSender(injector, max_attempts=webhook_max_attempts, backoff_s=webhook_backoff_s)
     pipeline = Pipeline(
         state=state,
-        keys=frozenset(api_keys),
+        keys=frozenset([api_keys] if isinstance(api_keys, str) else api_keys),
         limiter=RateLimiter(rate_limit_per_s),
         sender=sender,
         execution_delay_s=execution_delay_s,

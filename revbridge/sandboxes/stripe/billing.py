@@ -24,11 +24,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from revbridge.sandboxes.stripe import invoicing
-from revbridge.sandboxes.stripe.clock import DAY, add_interval
 from revbridge.sandboxes.stripe.errors import StripeError
 from revbridge.sandboxes.stripe.meters import aggregate
 from revbridge.sandboxes.stripe.prices import amount_for
-from revbridge.sandboxes.stripe.state import StripeState
+from revbridge.sandboxes.stripe.state import DAY, StripeState, add_interval
 from revbridge.sandboxes.stripe.tables import Record
 
 RENEWABLE = frozenset({"active", "past_due", "trialing", "unpaid"})

@@ -6,8 +6,7 @@ import string
 from typing import Any
 
 from revbridge.sandboxes.stripe import billing, search
-from revbridge.sandboxes.stripe.endpoint import Call, Endpoint, Routes
-from revbridge.sandboxes.stripe.listing import page, render
+from revbridge.sandboxes.stripe.endpoint import Call, Endpoint, Routes, page, render
 from revbridge.sandboxes.stripe.params import (
     ADDRESS,
     ANY,

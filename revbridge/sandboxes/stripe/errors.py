@@ -105,15 +105,11 @@ class StripeError(Exception):
         return cls(429, RATE_LIMIT_MESSAGE, code="rate_limit", validation=True)
 
     @classmethod
-    def card_declined(cls, **extra: Any) -> StripeError:
-        return cls(
-            402,
-            "Your card was declined.",
-            type="card_error",
-            code="card_declined",
-            decline_code="generic_decline",
-            **extra,
-        )
+    def card_declined(cls, decline_code: str = "generic_decline") -> StripeError:
+        message = "Your card was declined."
+        if decline_code == "insufficient_funds":
+            message = "Your card has insufficient funds."
+        return cls(402, message, type="card_error", code="card_declined", decline_code=decline_code)
 
     @classmethod
     def api_error(cls, message: str = "An unknown error occurred") -> StripeError:

@@ -13,8 +13,7 @@ import hmac
 from collections.abc import Callable
 from typing import Any
 
-from revbridge.sandboxes.stripe.endpoint import Call, Endpoint, Routes
-from revbridge.sandboxes.stripe.listing import page, render
+from revbridge.sandboxes.stripe.endpoint import Call, Endpoint, Routes, page, render
 from revbridge.sandboxes.stripe.params import Arr, Bool, Str, spec
 from revbridge.sandboxes.stripe.state import Outbound
 from revbridge.sandboxes.stripe.tables import Record

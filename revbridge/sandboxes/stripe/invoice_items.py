@@ -14,9 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from revbridge.sandboxes.stripe import invoicing
-from revbridge.sandboxes.stripe.endpoint import Call, Endpoint, Routes
+from revbridge.sandboxes.stripe.endpoint import Call, Endpoint, Routes, page, render
 from revbridge.sandboxes.stripe.errors import StripeError
-from revbridge.sandboxes.stripe.listing import page, render
 from revbridge.sandboxes.stripe.params import (
     ANY,
     Bool,

@@ -13,9 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from revbridge.sandboxes.stripe import invoicing, search
-from revbridge.sandboxes.stripe.endpoint import Call, Endpoint, Routes
+from revbridge.sandboxes.stripe.endpoint import Call, Endpoint, Routes, page, render, within
 from revbridge.sandboxes.stripe.errors import StripeError
-from revbridge.sandboxes.stripe.listing import page, render, within
 from revbridge.sandboxes.stripe.params import (
     ANY,
     Bool,
@@ -226,8 +225,8 @@ def pay(call: Call) -> dict[str, Any]:
             return render(call, invoice)
     if params.get("paid_out_of_band"):
         invoicing.mark_paid(state, invoice, at, out_of_band=True)
-    elif not invoicing.attempt_payment(state, invoice, at):
-        raise StripeError.card_declined()
+    elif code := invoicing.attempt_payment(state, invoice, at, params.get("payment_method")):
+        raise StripeError.card_declined(code)
     return render(call, invoice)
 
 

@@ -302,22 +302,41 @@ def finalize(state: StripeState, invoice: Record, at: int, collect: bool = True)
         attempt_payment(state, invoice, at)
 
 
-def payment_fails(state: StripeState, invoice: Record) -> bool:
-    """Customer ``metadata[sandbox_payment]`` = fail|succeed, else the sandbox setting."""
+def decline(state: StripeState, invoice: Record, payment_method: str | None = None) -> str | None:
+    """The decline code a charge for ``invoice`` gets, or None when it succeeds.
+
+    In order: the customer's ``metadata[sandbox_payment]`` (``fail``/``succeed``);
+    Stripe's decline test payment methods (``pm_card_chargeDeclined``,
+    ``pm_card_chargeDeclinedInsufficientFunds``, ...) given to ``/pay``, as the
+    invoice's, subscription's or customer's default; then ``fail_payments``.
+    """
     customer = state.customers.rows.get(invoice["customer"]) or {}
     choice = (customer.get("metadata") or {}).get("sandbox_payment")
     if choice in ("fail", "succeed"):
-        return bool(choice == "fail")
-    return bool(state.options.fail_payments)
+        return "generic_decline" if choice == "fail" else None
+    sub = subscription_of(state, invoice) if invoice.get("parent") else None
+    candidates = (
+        payment_method,
+        invoice.get("default_payment_method"),
+        (sub or {}).get("default_payment_method"),
+        (customer.get("invoice_settings") or {}).get("default_payment_method"),
+    )
+    method = next((m for m in candidates if m), None)
+    if method is not None and "chargeDeclined" in method:
+        return "insufficient_funds" if "InsufficientFunds" in method else "generic_decline"
+    return "generic_decline" if state.options.fail_payments else None
 
 
-def attempt_payment(state: StripeState, invoice: Record, at: int) -> bool:
-    """Charge the customer's (emulated) default payment method; True when paid."""
+def attempt_payment(
+    state: StripeState, invoice: Record, at: int, payment_method: str | None = None
+) -> str | None:
+    """Charge the customer's (emulated) payment method; the decline code, or None if paid."""
     invoice["attempted"] = True
     invoice["attempt_count"] += 1
-    if not payment_fails(state, invoice):
+    code = decline(state, invoice, payment_method)
+    if code is None:
         mark_paid(state, invoice, at)
-        return True
+        return None
     retries_left = invoice["attempt_count"] <= len(RETRY_DELAYS_S)
     if invoice["auto_advance"] and retries_left:
         invoice["next_payment_attempt"] = at + RETRY_DELAYS_S[invoice["attempt_count"] - 1]
@@ -326,7 +345,7 @@ def attempt_payment(state: StripeState, invoice: Record, at: int) -> bool:
         invoice["next_payment_attempt"] = None
     state.emit("invoice.payment_failed", invoice, at=at)
     _after_failure(state, invoice, at, final=invoice["next_payment_attempt"] is None)
-    return False
+    return code
 
 
 def mark_paid(state: StripeState, invoice: Record, at: int, out_of_band: bool = False) -> None:

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from revbridge.sandboxes.stripe.endpoint import Call, Endpoint, Routes
+from revbridge.sandboxes.stripe.endpoint import Call, Endpoint, Routes, page, render
 from revbridge.sandboxes.stripe.errors import StripeError
-from revbridge.sandboxes.stripe.listing import page, render
 from revbridge.sandboxes.stripe.params import Enum, Int, Obj, Str, StrHash, spec
 from revbridge.sandboxes.stripe.state import StripeState, require_customer
 from revbridge.sandboxes.stripe.tables import Record, new_id, new_token

@@ -90,17 +90,16 @@ class Pipeline:
                 return self._replay(saved, headers)
             headers["Original-Request"] = request_id
             headers["Stripe-Should-Retry"] = "false"
-        executed = False
+        kept = False
         try:
             params = endpoint.spec.validate(raw)
             if self.execution_delay_s:
                 await asyncio.sleep(self.execution_delay_s)
-            executed = True
-            status, body = self._execute(endpoint, params, request, key, request_id)
+            status, body, kept = self._execute(endpoint, params, request, key, request_id)
         finally:
-            if key is not None and not executed:
+            if key is not None and not kept:
                 state.idempotency.release(api_key, key)
-        if key is not None:
+        if key is not None and kept:
             state.idempotency.finish(api_key, key, status, body.decode())
         deliver(self.sender, state.take_outbox(), state.clock.now)
         return status, body
@@ -112,20 +111,24 @@ class Pipeline:
         request: Request,
         key: str | None,
         request_id: str,
-    ) -> tuple[int, bytes]:
-        """Run the handler under the state lock; every outcome becomes a response."""
+    ) -> tuple[int, bytes, bool]:
+        """Run the handler under the state lock; every outcome becomes a response.
+
+        The flag says whether the outcome is saved under an idempotency key: not
+        when the handler rejected the parameters before doing anything.
+        """
         state = self.state
         with state.lock:
             self.catch_up()
             state.request = {"id": request_id, "idempotency_key": key}
             try:
                 call = Call(state, params, dict(request.path_params), request.url.path)
-                return 200, _json(endpoint.handler(call))
+                return 200, _json(endpoint.handler(call)), True
             except StripeError as error:
-                return error.status, self._error_json(error, request_id)
+                return error.status, self._error_json(error, request_id), not error.validation
             except Exception:
                 log.exception("stripe sandbox: unexpected error in %s", request.url.path)
-                return 500, self._error_json(StripeError.api_error(), request_id)
+                return 500, self._error_json(StripeError.api_error(), request_id), True
             finally:
                 state.request = {"id": None, "idempotency_key": None}
 

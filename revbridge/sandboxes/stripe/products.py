@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from revbridge.sandboxes.stripe import prices, search
-from revbridge.sandboxes.stripe.endpoint import Call, Endpoint, Routes
+from revbridge.sandboxes.stripe.endpoint import Call, Endpoint, Routes, page, render
 from revbridge.sandboxes.stripe.errors import StripeError
-from revbridge.sandboxes.stripe.listing import page, render
 from revbridge.sandboxes.stripe.params import (
     ANY,
     Arr,

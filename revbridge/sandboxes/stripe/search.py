@@ -14,9 +14,8 @@ from collections.abc import Callable, Mapping
 from itertools import islice
 from typing import Any
 
-from revbridge.sandboxes.stripe.endpoint import Call
+from revbridge.sandboxes.stripe.endpoint import Call, everything, expand
 from revbridge.sandboxes.stripe.errors import StripeError
-from revbridge.sandboxes.stripe.listing import everything, expand
 from revbridge.sandboxes.stripe.params import Int, Str, spec
 from revbridge.sandboxes.stripe.tables import Record, Table
 from revbridge.sandboxes.stripe.views import view

@@ -4,22 +4,30 @@ One :class:`StripeState` is one Stripe account in test mode. Handlers mutate it
 under ``lock`` (they are synchronous, so a request's changes are atomic); every
 change emits its event through :meth:`StripeState.emit`, which also queues the
 webhook deliveries the app sends once the request is answered.
+
+Time: objects without a test clock live on the global :class:`Clock` (wall time
+plus an offset that only grows, moved by ``POST /_sandbox/clock/advance``); objects
+of customers created with ``test_clock=clock_…`` live at that test clock's
+``frozen_time`` instead (:meth:`StripeState.now`).
 """
 
 from __future__ import annotations
 
+import calendar
 import json
 import threading
+import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from revbridge.sandboxes.stripe import views
-from revbridge.sandboxes.stripe.clock import Clock
 from revbridge.sandboxes.stripe.errors import StripeError
 from revbridge.sandboxes.stripe.idempotency import IdempotencyStore
 from revbridge.sandboxes.stripe.tables import Record, Table, new_id, new_secret
 
 DEFAULT_API_VERSION = "2026-06-24.dahlia"
+DAY = 86_400
 
 #: snapshot group → (object noun used in "No such …" errors, id prefix)
 TABLES: dict[str, tuple[str, str]] = {
@@ -35,6 +43,39 @@ TABLES: dict[str, tuple[str, str]] = {
     "test_clocks": ("test_helpers.test_clock", "clock"),
     "billing_meters": ("billing.meter", "mtr"),
 }
+
+
+class Clock:
+    """Wall-clock seconds plus an offset; never runs backwards."""
+
+    def __init__(self, offset: int = 0) -> None:
+        self.offset = offset
+
+    def now(self) -> int:
+        return int(time.time()) + self.offset
+
+    def advance(self, seconds: int) -> int:
+        self.offset += max(0, seconds)
+        return self.now()
+
+
+def add_interval(start: int, interval: str, count: int, anchor_day: int | None = None) -> int:
+    """``start`` moved by ``count`` intervals; months keep the anchor's day, clamped.
+
+    Stripe bills monthly subscriptions anchored on the 31st on the last day of
+    shorter months, and returns to the 31st afterwards: ``anchor_day`` carries it.
+    """
+    if interval == "day":
+        return start + count * DAY
+    if interval == "week":
+        return start + count * 7 * DAY
+    moment = datetime.fromtimestamp(start, UTC)
+    months = count * (12 if interval == "year" else 1)
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(anchor_day or moment.day, calendar.monthrange(year, month)[1])
+    moved = moment.replace(year=year, month=month, day=day)
+    return int(moved.timestamp())
 
 
 @dataclass
@@ -101,10 +142,6 @@ class StripeState:
             if clock is not None:
                 return int(clock["frozen_time"])
         return self.clock.now()
-
-    def clock_of(self, customer_id: str | None) -> str | None:
-        customer = self.customers.get(customer_id) if customer_id else None
-        return None if customer is None else customer.get("test_clock")
 
     def schedule(self, at: int, clock_id: str | None) -> None:
         """Note billing work due at ``at`` on the global clock (test clocks wait)."""
@@ -238,9 +275,6 @@ class StripeState:
     def record_usage(self, event: Record) -> None:
         key = (event["_meter"], event["_customer"])
         self.usage.setdefault(key, []).append((event["timestamp"], event["_value"]))
-
-    def counts(self) -> dict[str, int]:
-        return {name: len(t) for name, t in self.tables.items()}
 
 
 def require_customer(state: StripeState, customer_id: Any, param: str = "customer") -> Record:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from revbridge.sandboxes.stripe import billing
-from revbridge.sandboxes.stripe.endpoint import Call, Endpoint, Routes
+from revbridge.sandboxes.stripe.endpoint import Call, Endpoint, Routes, render
 from revbridge.sandboxes.stripe.errors import StripeError
-from revbridge.sandboxes.stripe.listing import render
 from revbridge.sandboxes.stripe.params import ANY, Bool, Int, Metadata, Obj, Str, metadata, spec
 from revbridge.sandboxes.stripe.prices import RECURRING_LIGHT, check_amounts, new_price
 from revbridge.sandboxes.stripe.state import StripeState

@@ -16,10 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from revbridge.sandboxes.stripe import billing, invoicing, search, subscription_items
-from revbridge.sandboxes.stripe.endpoint import Call, Endpoint, Routes
+from revbridge.sandboxes.stripe.endpoint import Call, Endpoint, Routes, page, render
 from revbridge.sandboxes.stripe.errors import StripeError
 from revbridge.sandboxes.stripe.invoice_items import new_item
-from revbridge.sandboxes.stripe.listing import page, render
 from revbridge.sandboxes.stripe.params import (
     ANY,
     Arr,
@@ -163,9 +162,14 @@ def create(call: Call) -> dict[str, Any]:
     )
     due_now += sum(amount_for(p, x.get("quantity") or 1) for p, x in extra)
     charge = collection == "charge_automatically" and due_now > 0
-    declined = charge and invoicing.payment_fails(state, {"customer": customer["id"]})
+    probe = {
+        "customer": customer["id"],
+        "default_payment_method": params.get("default_payment_method"),
+    }
+    code = invoicing.decline(state, probe) if charge else None
+    declined = code is not None
     if declined and behavior == "error_if_incomplete":
-        raise StripeError.card_declined()
+        raise StripeError.card_declined(code or "generic_decline")
     status = "trialing" if trial else "active"
     if charge and (declined or behavior == "default_incomplete"):
         status = "incomplete"

@@ -13,11 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from revbridge.sandboxes.stripe import billing
-from revbridge.sandboxes.stripe.clock import DAY
-from revbridge.sandboxes.stripe.endpoint import Call, Endpoint, Routes
+from revbridge.sandboxes.stripe.endpoint import Call, Endpoint, Routes, page, render
 from revbridge.sandboxes.stripe.errors import StripeError
-from revbridge.sandboxes.stripe.listing import page, render
 from revbridge.sandboxes.stripe.params import Int, Str, spec
+from revbridge.sandboxes.stripe.state import DAY
 from revbridge.sandboxes.stripe.tables import Record, new_id
 
 CREATE = spec({"frozen_time": Int(lo=0), "name": Str(300)}, required=("frozen_time",))

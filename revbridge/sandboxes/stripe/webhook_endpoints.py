@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from revbridge.sandboxes.stripe.endpoint import Call, Endpoint, Routes
+from revbridge.sandboxes.stripe.endpoint import Call, Endpoint, Routes, page, render
 from revbridge.sandboxes.stripe.errors import StripeError
-from revbridge.sandboxes.stripe.listing import page, render
 from revbridge.sandboxes.stripe.params import Arr, Bool, Metadata, Str, apply_metadata, spec
 
-_EVENT = re.compile(r"^(\*|[a-z_]+(\.[a-z_]+)*(\.\*)?)$")
+_EVENT = re.compile(r"^(\*|[a-z_]+(\.[a-z_]+)+)$")
 EVENTS = Arr(Str(), max_items=500)
 CREATE = spec(
     {

@@ -420,8 +420,8 @@ def test_injected_error_bursts_are_retried_and_succeed(org: Org, status: int) ->
     crm.client.http.observers.append(heal)
     deal = run(crm, lambda: crm.fetch_deal(ref(opp)))
     assert len(deal.order.lines) == 3
-    assert len(failures) == 2
-    assert org.control("GET", "state")["_faults"] == {f"error_{status}": 2}
+    assert len(failures) >= 2  # the two first reads run in parallel: a third may be in flight
+    assert org.control("GET", "state")["_faults"] == {f"error_{status}": len(failures)}
 
 
 def test_expired_session_is_refreshed_once_and_the_call_succeeds(org: Org) -> None:

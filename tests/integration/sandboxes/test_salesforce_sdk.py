@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from simple_salesforce import Salesforce
@@ -255,3 +256,16 @@ def test_sdk_describe_lists_objects_and_fields(sf: Salesforce) -> None:
     assert fields["IsWon"]["updateable"] is False
     assert fields["Revbridge_Id__c"]["externalId"] is True
     assert fields["Billing_Frequency__c"]["restrictedPicklist"] is True
+
+
+def test_sdk_updated_and_deleted_windows(sf: Salesforce) -> None:
+    start_at = datetime.now(UTC) - timedelta(minutes=1)
+    kept = sf.Account.create({"Name": "Kept"})["id"]
+    gone = sf.Account.create({"Name": "Gone"})["id"]
+    sf.Account.delete(gone)
+    end_at = datetime.now(UTC) + timedelta(minutes=1)
+
+    assert sf.Account.updated(start_at, end_at)["ids"] == [kept]
+    deleted = sf.Account.deleted(start_at, end_at)
+    assert [r["id"] for r in deleted["deletedRecords"]] == [gone]
+    assert deleted["deletedRecords"][0]["deletedDate"].endswith("+0000")

@@ -71,7 +71,8 @@ def test_where_filters_combine_like_soql(env: Env, book: dict[str, str]) -> None
     ) == ["Alpha"]
     assert _names(
         env.query(
-            "SELECT Name FROM Opportunity WHERE Name IN ('Alpha', 'Gamma') AND (Amount = null OR Amount < 200) ORDER BY Name DESC"
+            "SELECT Name FROM Opportunity WHERE Name IN ('Alpha', 'Gamma') "
+            "AND (Amount = null OR Amount < 200) ORDER BY Name DESC"
         )
     ) == ["Gamma", "Alpha"]
     assert _names(
@@ -111,11 +112,12 @@ def test_parent_relationship_fields_nest_with_attributes(env: Env, book: dict[st
     assert record["Account"]["Name"] == "Globex EU"
     assert record["Account"]["BillingCountry"] == "Germany"
     assert record["Account"]["Parent"]["Revbridge_Id__c"] == "G-0"
-    top = env.query("SELECT Name, Parent.Name FROM Account WHERE Id = '%s'" % book["parent"])
+    top = env.query(f"SELECT Name, Parent.Name FROM Account WHERE Id = '{book['parent']}'")
     assert top["records"][0]["Parent"] is None
 
     line = env.query(
-        "SELECT Quantity, Opportunity.AccountId, PricebookEntry.Product2.ProductCode FROM OpportunityLineItem"
+        "SELECT Quantity, Opportunity.AccountId, PricebookEntry.Product2.ProductCode "
+        "FROM OpportunityLineItem"
     )["records"][0]
     assert line["Opportunity"]["AccountId"] == book["child"]
     assert line["PricebookEntry"]["Product2"]["ProductCode"] == "SKU-1"
@@ -131,7 +133,8 @@ def test_child_subquery_and_semi_join(env: Env, book: dict[str, str]) -> None:
     assert eu["Opportunities"]["totalSize"] == 2
     assert [o["Name"] for o in eu["Opportunities"]["records"]] == ["Beta", "Gamma"]
     with_won = env.query(
-        "SELECT Name FROM Account WHERE Id IN (SELECT AccountId FROM Opportunity WHERE IsWon = true)"
+        "SELECT Name FROM Account WHERE Id IN "
+        "(SELECT AccountId FROM Opportunity WHERE IsWon = true)"
     )
     assert _names(with_won) == ["Globex EU"]
 
@@ -163,7 +166,8 @@ def test_fields_macro_and_canonical_field_names(env: Env, book: dict[str, str]) 
     ][0]
     assert set(record) == {"attributes", "Id", "Name", "StageName"}
     standard = env.query("SELECT FIELDS(STANDARD) FROM Account LIMIT 1")["records"][0]
-    assert "BillingAddress" in standard and "Revbridge_Id__c" not in standard
+    assert "BillingAddress" in standard
+    assert "Revbridge_Id__c" not in standard
 
 
 def test_unknown_field_error_points_at_the_column(env: Env) -> None:

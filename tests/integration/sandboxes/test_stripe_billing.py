@@ -377,3 +377,23 @@ def test_state_survives_a_restart_with_persistence(tmp_path: Path) -> None:
 
     assert again["name"] == "Durable"
     assert replay.headers["Idempotent-Replayed"] == "true"
+
+
+def test_decline_test_payment_methods_decline_like_stripe(http: httpx.Client) -> None:
+    customer = _post(http, "/v1/customers", name="Acme")
+    item = {"customer": customer["id"], "amount": 700, "currency": "usd"}
+    invoice = _post(http, "/v1/invoices", customer=customer["id"])
+    _post(http, "/v1/invoiceitems", invoice=invoice["id"], **item)
+
+    declined = http.post(
+        f"/v1/invoices/{invoice['id']}/pay",
+        data={"payment_method": "pm_card_chargeDeclinedInsufficientFunds"},
+    )
+    paid = _post(http, f"/v1/invoices/{invoice['id']}/pay", payment_method="pm_card_visa")
+
+    assert declined.status_code == 402
+    error = declined.json()["error"]
+    assert (error["type"], error["code"]) == ("card_error", "card_declined")
+    assert error["decline_code"] == "insufficient_funds"
+    assert paid["status"] == "paid"
+    assert paid["attempt_count"] == 2

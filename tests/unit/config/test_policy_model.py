@@ -55,8 +55,8 @@ def test_exception_owner_falls_back_from_class_to_family_to_default(
 def test_money_stays_decimal_and_ownership_is_as_written(example_file: PolicyFile) -> None:
     policy = example(example_file)
 
-    price = policy.products["USG-API-CALLS"].billing.prices["USD"]
-    assert str(price) == "0.0020"
+    price = policy.products["USG-STORAGE-GB"].billing.prices["USD"]
+    assert str(price) == "0.50"
     assert policy.field_owner("customer.payment_terms") == "erp"
     assert policy.field_owner("order.discount") is None
     assert policy.systems_with_role("erp") == ["netsuite"]

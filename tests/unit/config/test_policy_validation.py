@@ -172,7 +172,7 @@ def test_dollar_env_syntax_is_answered_with_the_supported_form(variant: MakeVari
 
 def test_secret_looking_literals_outside_credentials_are_reported(variant: MakeVariant) -> None:
     file = variant(
-        ('      account_id: "1234567"', "      account_id: sk_live_51HxAbCdEfGhIjKlMn"),
+        ('      account_id: "1234567_SB1"', "      account_id: sk_live_51HxAbCdEfGhIjKlMn"),
         ("      days_until_due: 30", "      days_until_due: 30\n      password: pa55word"),
     )
 

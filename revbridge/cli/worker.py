@@ -1,0 +1,38 @@
+"""``revbridge worker``: run deals — recover, serve the queue, poll the CRM's changes."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from revbridge.config.settings import Settings
+
+out = Console(highlight=False)
+
+
+def worker(
+    policy: Path | None = typer.Option(None, help="Policy file (default REVBRIDGE_POLICY_FILE)."),
+    concurrency: int = typer.Option(16, help="Deals run at once by this worker."),
+    poll: float = typer.Option(0.5, help="Seconds between change-feed polls when idle."),
+) -> None:
+    """Run quote-to-cash flows until interrupted (SIGINT/SIGTERM)."""
+    from revbridge.app import build, run_worker
+
+    app = build(Settings(), policy)
+    out.print(
+        f"worker up: policy {app.policy_hash[:12]}, database "
+        f"{app.engine.url.render_as_string(hide_password=True)}"
+    )
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_worker(app, stop, concurrency=concurrency, poll_s=poll)
+
+    asyncio.run(main())

@@ -1,0 +1,184 @@
+"""Acceptance harness: real sandboxes over HTTP, real `revbridge worker` processes, real
+SQLite and PostgreSQL databases. Tests close deals in the CRM sandbox and look at what
+every system holds afterwards."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from revbridge.app import open_store
+from revbridge.cli.sandbox import catalog_from_policy
+from revbridge.config.load import load_policy
+from revbridge.config.settings import Settings
+from revbridge.sandboxes.seed import PriceBook, close_deals, create_deal, prepare_catalog
+from revbridge.store import cases, deals
+from revbridge.store.db import create_store_engine
+from revbridge.testing.databases import PG_URL, require_postgres
+from revbridge.testing.estate import EXAMPLE_POLICY, SANDBOX_ENV, LocalEstate, local_estate
+
+REVBRIDGE = str(Path(sys.executable).with_name("revbridge"))
+
+
+@pytest.fixture
+def estate() -> Iterator[LocalEstate]:
+    with local_estate(options={"netsuite": {"approval_delay_s": 0.2}}) as running:
+        yield running
+
+
+@pytest.fixture(params=["sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database for revbridge and DBOS: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'revbridge.db'}"
+        return
+    require_postgres(request.getfixturevalue("postgres_reason"))
+    name = f"rb_{uuid.uuid4().hex[:10]}"
+    admin = create_store_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+class Worker:
+    """A `revbridge worker` process with its own environment."""
+
+    def __init__(self, env: dict[str, str], policy: Path, log: Path) -> None:
+        self.env, self.policy, self.log = env, policy, log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Worker:
+        handle = self.log.open("ab")
+        self.process = subprocess.Popen(
+            [REVBRIDGE, "worker", "--policy", str(self.policy), "--poll", "0.1"],
+            env=self.env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def stack(estate: LocalEstate, database_url: str, tmp_path: Path) -> Iterator[Stack]:
+    policy = estate.write_policy(tmp_path / "revbridge.yaml")
+    env = {**os.environ, **SANDBOX_ENV, "REVBRIDGE_DATABASE_URL": database_url}
+    running = Stack(estate, database_url, policy, env, tmp_path)
+    yield running
+    for worker in running.workers:
+        worker.stop()
+
+
+class Stack:
+    def __init__(
+        self, estate: LocalEstate, database_url: str, policy: Path, env: dict[str, str], tmp: Path
+    ) -> None:
+        self.estate, self.database_url, self.policy, self.env = estate, database_url, policy, env
+        self.tmp = tmp
+        self.workers: list[Worker] = []
+        self._engine: Engine | None = None
+        self._book: PriceBook | None = None
+
+    def worker(self, extra_env: dict[str, str] | None = None) -> Worker:
+        log = self.tmp / f"worker-{len(self.workers)}.log"
+        worker = Worker({**self.env, **(extra_env or {})}, self.policy, log).start()
+        self.workers.append(worker)
+        return worker
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = open_store(Settings(database_url=self.database_url))  # type: ignore[arg-type]
+        return self._engine
+
+    @property
+    def book(self) -> PriceBook:
+        if self._book is None:
+            catalog = catalog_from_policy(load_policy(EXAMPLE_POLICY))
+            self._book = prepare_catalog(self.estate.endpoints(), catalog)
+        return self._book
+
+    def uk_deal(self, **account: Any) -> str:
+        """The reference scenario: a UK child account buying a subscription, an
+        implementation and a usage add-on."""
+        return create_deal(
+            self.book,
+            parent={
+                "Name": "Globex Holdings",
+                "BillingStreet": "1 Finsbury Ave",
+                "BillingCity": "London",
+                "BillingPostalCode": "EC2A 4NE",
+                "BillingCountryCode": "GB",
+            },
+            account={
+                "Name": "Globex UK",
+                "BillingStreet": "2 Piccadilly Pl",
+                "BillingCity": "Manchester",
+                "BillingPostalCode": "M1 1AE",
+                "BillingCountryCode": "GB",
+                **account,
+            },
+            lines=[("SUB-PLATFORM-ANNUAL", 1), ("SVC-IMPLEMENTATION", 1), ("USG-API-CALLS", 1)],
+            currency="GBP",
+            start=date(2027, 1, 1),
+            end=date(2027, 12, 31),
+        )
+
+    def close(self, *opportunities: str) -> None:
+        close_deals(self.estate.endpoints(), list(opportunities))
+
+    def deal(self, opportunity: str) -> deals.Deal | None:
+        with self.engine.connect() as conn:
+            return deals.get(conn, f"salesforce:{opportunity}")
+
+    def open_case(self, opportunity: str) -> cases.CaseRow | None:
+        with self.engine.connect() as conn:
+            return cases.open_for_deal(conn, f"salesforce:{opportunity}")
+
+    def wait(self, what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = check()
+            if value:
+                return value
+            time.sleep(0.2)
+        logs = "\n".join(w.log.read_text()[-3000:] for w in self.workers if w.log.exists())
+        raise AssertionError(f"timed out waiting for {what}\n{logs}")
+
+    def activated(self, opportunity: str, timeout: float = 60) -> deals.Deal:
+        def check() -> deals.Deal | None:
+            deal = self.deal(opportunity)
+            return deal if deal is not None and deal.status.value == "activated" else None
+
+        return self.wait(f"{opportunity} activated", check, timeout)  # type: ignore[no-any-return]
+
+    def state(self, name: str) -> dict[str, Any]:
+        return self.estate.state(name)

@@ -1,0 +1,48 @@
+"""The reference scenario end to end, in real processes against the sandboxes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from conftest import Stack
+
+
+def _records(state: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    found = state.get(kind) or state.get("records", {}).get(kind) or {}
+    return list(found.values()) if isinstance(found, dict) else list(found)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+def test_uk_deal_becomes_customer_tax_order_billing_and_crm_status(stack: Stack) -> None:
+    opportunity = stack.uk_deal()
+    stack.worker()
+    stack.close(opportunity)
+    deal = stack.activated(opportunity)
+
+    netsuite = stack.state("netsuite")
+    customers = _records(netsuite, "customer")
+    assert len(customers) == 2
+    child = next(c for c in customers if c.get("parent"))
+    parent = next(c for c in customers if not c.get("parent"))
+    assert child["parent"]["id"] == parent["id"]
+    orders = _records(netsuite, "salesOrder")
+    assert len(orders) == 1
+    order = orders[0]
+    assert order["subsidiary"]["id"] == "3"  # Acme Cloud Ltd, the UK subsidiary
+    assert Decimal(str(order["taxTotal"])) == Decimal(str(order["subtotal"])) * Decimal("0.2")
+
+    stripe = stack.state("stripe")
+    assert len(_records(stripe, "customers")) == 1
+    subscriptions = _records(stripe, "subscriptions")
+    assert len(subscriptions) == 1
+    assert len(_records(stripe, "invoiceitems")) == 1
+
+    avalara = stack.state("avalara")
+    assert len(_records(avalara, "transactions")) == 1
+
+    salesforce = stack.estate.apps["salesforce"].state
+    del salesforce
+    assert deal.refs["erp_order"] == order["id"]
+    assert deal.stage.value == "activated"
