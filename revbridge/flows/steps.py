@@ -102,7 +102,6 @@ async def fetch_deal(deal_key: str, deal: ExternalRef) -> DealPackage | StepFail
             account=order.customer.name,
             amount=str(order.total.amount) if order.lines else None,
             currency=str(order.currency),
-            closed_at=package.closed_at,
         )
         return {"opportunity": deal.id, "version": package.version, "lines": len(order.lines)}
 

@@ -160,7 +160,7 @@ class PriceBook:
     """What ``prepare_catalog`` created: PricebookEntry ids by (sku, currency)."""
 
     seeder: SalesforceSeeder
-    entries: dict[tuple[str, str], str]
+    entries: dict[tuple[str, str], tuple[str, Decimal]]  # PricebookEntry id and unit price
 
 
 def prepare_catalog(endpoints: Endpoints, catalog: list[CatalogItem]) -> PriceBook:
@@ -199,14 +199,7 @@ def create_deal(
         },
     )
     for sku, quantity in lines:
-        sf.create(
-            "OpportunityLineItem",
-            {
-                "OpportunityId": opportunity,
-                "PricebookEntryId": book.entries[(sku, currency)],
-                "Quantity": quantity,
-            },
-        )
+        _add_line(sf, opportunity, book.entries, sku, currency, quantity)
     return opportunity
 
 
@@ -223,10 +216,13 @@ def _assign_defects(rng: random.Random, deals: int, rate: float) -> dict[int, st
     return {index: DEFECTS[n % len(DEFECTS)] for n, index in enumerate(sorted(chosen))}
 
 
-def _price_book(sf: SalesforceSeeder, catalog: list[CatalogItem]) -> dict[tuple[str, str], str]:
+Entries = dict[tuple[str, str], tuple[str, Decimal]]
+
+
+def _price_book(sf: SalesforceSeeder, catalog: list[CatalogItem]) -> Entries:
     """Product2 and one PricebookEntry per product and currency; plus one unmapped product."""
     standard = sf.query("SELECT Id FROM Pricebook2 WHERE IsStandard = true")[0]["Id"]
-    entries: dict[tuple[str, str], str] = {}
+    entries: Entries = {}
     legacy = CatalogItem(
         "SUB-LEGACY-2019",
         "Legacy plan (retired)",
@@ -245,7 +241,7 @@ def _price_book(sf: SalesforceSeeder, catalog: list[CatalogItem]) -> dict[tuple[
             },
         )
         for currency, price in item.prices.items():
-            entries[(item.sku, currency)] = sf.create(
+            entry = sf.create(
                 "PricebookEntry",
                 {
                     "Pricebook2Id": standard,
@@ -255,7 +251,23 @@ def _price_book(sf: SalesforceSeeder, catalog: list[CatalogItem]) -> dict[tuple[
                     "CurrencyIsoCode": currency,
                 },
             )
+            entries[(item.sku, currency)] = (entry, price)
     return entries
+
+
+def _add_line(
+    sf: SalesforceSeeder, opportunity: str, entries: Entries, sku: str, currency: str, qty: int
+) -> None:
+    entry, price = entries[(sku, currency)]
+    sf.create(
+        "OpportunityLineItem",
+        {
+            "OpportunityId": opportunity,
+            "PricebookEntryId": entry,
+            "Quantity": qty,
+            "UnitPrice": float(price),
+        },
+    )
 
 
 def _stripe_catalog(endpoints: Endpoints, catalog: list[CatalogItem]) -> None:
@@ -268,6 +280,7 @@ def _stripe_catalog(endpoints: Endpoints, catalog: list[CatalogItem]) -> None:
         for item in catalog:
             product = http.post("/v1/products", data={"name": item.name, "metadata[sku]": item.sku})
             product.raise_for_status()
+            meter = _meter(http, item) if item.usage_type == "metered" else None
             for currency, price in item.prices.items():
                 form = {
                     "product": product.json()["id"],
@@ -278,9 +291,26 @@ def _stripe_catalog(endpoints: Endpoints, catalog: list[CatalogItem]) -> None:
                 if item.interval:
                     form["recurring[interval]"] = item.interval
                     form["recurring[usage_type]"] = item.usage_type
+                if meter is not None:
+                    form["recurring[meter]"] = meter
                 response = http.post("/v1/prices", data=form)
                 if response.status_code >= 300:
                     raise RuntimeError(f"Stripe price {item.sku}: {response.text[:300]}")
+
+
+def _meter(http: httpx.Client, item: CatalogItem) -> str:
+    """The billing meter usage of a metered product is reported to (summed per period)."""
+    response = http.post(
+        "/v1/billing/meters",
+        data={
+            "display_name": item.name,
+            "event_name": item.lookup_key.replace("-", "_"),
+            "default_aggregation[formula]": "sum",
+        },
+    )
+    if response.status_code >= 300:
+        raise RuntimeError(f"Stripe meter {item.sku}: {response.text[:300]}")
+    return str(response.json()["id"])
 
 
 def _deal(
@@ -288,7 +318,7 @@ def _deal(
     rng: random.Random,
     index: int,
     catalog: list[CatalogItem],
-    entries: dict[tuple[str, str], str],
+    entries: Entries,
     defect: str | None,
     manifest: Manifest,
 ) -> str:
@@ -347,14 +377,7 @@ def _deal(
         },
     )
     for sku, quantity in _lines(rng, catalog, defect):
-        sf.create(
-            "OpportunityLineItem",
-            {
-                "OpportunityId": opportunity,
-                "PricebookEntryId": entries[(sku, currency)],
-                "Quantity": quantity,
-            },
-        )
+        _add_line(sf, opportunity, entries, sku, currency, quantity)
     return opportunity
 
 

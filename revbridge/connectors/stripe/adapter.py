@@ -166,12 +166,14 @@ class StripeBilling:
         return tuple(refs)
 
     async def cancel_subscription(self, subscription: ExternalRef) -> None:
-        """Cancel now; a subscription that has already ended is left as it is."""
+        """Cancel now; a subscription that has already ended is left as it is.
+
+        Stripe refuses to cancel an ended subscription; when it refuses, the subscription
+        is read back and the refusal stands only if it is still live (or does not exist).
+        """
         try:
             await self.client.cancel_subscription(subscription.id)
-        except (DataError, NotFoundError) as error:
-            if error.code != "resource_missing":
-                raise
+        except (DataError, NotFoundError):
             record = await self.client.retrieve("subscriptions", subscription.id)
             if record.get("status") not in mapping.ENDED_STATUSES:
                 raise

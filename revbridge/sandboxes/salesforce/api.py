@@ -35,7 +35,9 @@ from revbridge.sandboxes.salesforce.values import dumps
 log = logging.getLogger(__name__)
 
 MIN_VERSION = 20
+#: Newest version listed by ``GET /services/data``; paths accept any ``vNN.N`` from v20.0.
 MAX_VERSION = 68
+_MAX_ACCEPTED = 99
 _VERSION_RE = re.compile(r"^v(\d{2,3})\.(\d)$")
 
 
@@ -135,7 +137,7 @@ def endpoint(
 
 def _version(text: str, min_version: int) -> str:
     m = _VERSION_RE.match(text)
-    if m is None or not min_version <= int(m.group(1)) <= MAX_VERSION:
+    if m is None or not min_version <= int(m.group(1)) <= _MAX_ACCEPTED:
         raise not_found()
     return f"{m.group(1)}.{m.group(2)}"
 

@@ -31,7 +31,7 @@ from revbridge.sandboxes.salesforce.cometd import CometdServer
 from revbridge.sandboxes.salesforce.errors import fault_error_body, not_found
 from revbridge.sandboxes.salesforce.org import ORG_ID, SalesforceOrg
 from revbridge.sandboxes.salesforce.relay import DEFAULT_SECRET, ChangeRelay
-from revbridge.sandboxes.salesforce.sandbox_routes import sandbox_routes
+from revbridge.sandboxes.salesforce.sandbox_routes import SandboxControls
 from revbridge.sandboxes.salesforce.schema import Field
 from revbridge.sandboxes.webhooks import WebhookSender
 
@@ -60,7 +60,18 @@ def create_app(
     cometd_timeout_s: float = 110.0,
     custom_fields: Mapping[str, Sequence[Field]] | None = None,
 ) -> Sandbox:
-    """Build the Salesforce sandbox (see the package docstring for what it emulates)."""
+    """Build the Salesforce sandbox (see the package docstring for what it emulates).
+
+    ``client_id``/``client_secret`` identify the connected app; ``username``/``password``
+    (optionally followed by ``security_token``) the integration user for the password
+    grant. ``currencies`` are the org's active currencies (``corporate_currency`` is the
+    default ``CurrencyIsoCode``). ``daily_api_limit`` is the rolling 24-hour API
+    allocation. Sessions expire after ``session_timeout_s`` idle seconds (None: never).
+    Change events are kept for ``cdc_entities`` (the last ``cdc_retention`` of them),
+    pushed to each of ``cdc_webhooks`` signed with ``cdc_webhook_secret``, and CometD
+    ``/meta/connect`` holds for at most ``cometd_timeout_s``. ``custom_fields`` adds
+    fields by object name (build them with :mod:`.schema`'s ``text``, ``picklist``...).
+    """
     org = SalesforceOrg(
         credentials=Credentials(client_id, client_secret, username, password, security_token),
         currencies=currencies,
@@ -112,7 +123,7 @@ def _routes(org: SalesforceOrg, relay: ChangeRelay, cometd: CometdServer) -> lis
         Route("/services/oauth2/token", token, methods=["POST"]),
         Route("/services/oauth2/revoke", revoke, methods=["POST"]),
         Route("/cometd/{version}", cometd.handle, methods=["POST"]),
-        *sandbox_routes(org, relay),
+        *SandboxControls(org, relay).routes(),
     ]
     for suffix, handlers in [*resources.ROUTES, *sobjects.ROUTES]:
         routes.append(Route(_DATA + suffix, endpoint(org, handlers), methods=_ALL_METHODS))

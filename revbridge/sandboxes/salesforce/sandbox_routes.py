@@ -41,10 +41,25 @@ async def _body(request: Request) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def sandbox_routes(org: SalesforceOrg, relay: ChangeRelay) -> list[Route]:
-    async def subscribers(request: Request) -> Response:
+class SandboxControls:
+    """Handlers of the sandbox-only routes of one org."""
+
+    def __init__(self, org: SalesforceOrg, relay: ChangeRelay) -> None:
+        self.org = org
+        self.relay = relay
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/_sandbox/cdc/subscribers", self.subscribers, methods=["GET", "POST"]),
+            Route("/_sandbox/cdc/subscribers/{sub_id}", self.unsubscribe, methods=["DELETE"]),
+            Route("/_sandbox/cdc/events", self.events, methods=["GET"]),
+            Route("/_sandbox/undelete", self.undelete, methods=["POST"]),
+            Route("/_sandbox/limits", self.limits, methods=["GET", "PUT"]),
+        ]
+
+    async def subscribers(self, request: Request) -> Response:
         if request.method == "GET":
-            return _json({"subscribers": [s.public() for s in relay.subscribers()]})
+            return _json({"subscribers": [s.public() for s in self.relay.subscribers()]})
         body = await _body(request)
         url = body.get("url") if body else None
         if body is None or not isinstance(url, str) or not url.startswith(("http://", "https://")):
@@ -54,30 +69,31 @@ def sandbox_routes(org: SalesforceOrg, relay: ChangeRelay) -> list[Route]:
         valid = isinstance(entities, list) and all(isinstance(e, str) for e in entities)
         if not isinstance(secret, str) or not valid:
             return _problem("secret must be a string and entities a list of object names")
-        return _json(relay.add(url, secret, entities).public(), 201)
+        return _json(self.relay.add(url, secret, entities).public(), 201)
 
-    async def subscriber(request: Request) -> Response:
-        if relay.remove(request.path_params["sub_id"]):
+    async def unsubscribe(self, request: Request) -> Response:
+        if self.relay.remove(request.path_params["sub_id"]):
             return Response(status_code=204)
         return _problem("no such subscriber", 404)
 
-    async def events(request: Request) -> Response:
+    async def events(self, request: Request) -> Response:
+        log = self.org.cdc
         try:
             after = int(request.query_params.get("after", "0"))
             limit = int(request.query_params.get("limit", "500"))
         except ValueError:
             return _problem("after and limit must be integers")
-        found = org.cdc.after(after, request.query_params.get("entity"), max(1, min(limit, 5000)))
-        head = json.dumps({"latestReplayId": org.cdc.latest, "retained": org.cdc.retained()})
+        found = log.after(after, request.query_params.get("entity"), max(1, min(limit, 5000)))
+        head = json.dumps({"latestReplayId": log.latest, "retained": log.retained()})
         body = head[:-1].encode() + b',"events":[' + b",".join(e.flat() for e in found) + b"]}"
         return Response(body, media_type="application/json")
 
-    async def undelete(request: Request) -> Response:
+    async def undelete(self, request: Request) -> Response:
         body = await _body(request)
         wanted = body.get("ids") if body else None
         if not isinstance(wanted, list) or not all(isinstance(i, str) for i in wanted):
             return _problem('body must be {"ids": ["001...", ...]}')
-        txn = org.transaction()
+        txn = self.org.transaction()
         results = []
         for given in wanted:
             rid = ids.to18(given) or given
@@ -86,10 +102,11 @@ def sandbox_routes(org: SalesforceOrg, relay: ChangeRelay) -> list[Route]:
                 results.append({"id": rid, "success": True, "restored": restored})
             except SalesforceError as exc:
                 results.append({"id": rid, "success": False, "errors": [exc.item_error()]})
-        org.commit(txn, "com/salesforce/api/soap/59.0;client=sandbox")
+        self.org.commit(txn, "com/salesforce/api/soap/59.0;client=sandbox")
         return _json(results)
 
-    async def limits(request: Request) -> Response:
+    async def limits(self, request: Request) -> Response:
+        usage = self.org.usage
         if request.method == "PUT":
             body = await _body(request)
             if body is None:
@@ -99,13 +116,5 @@ def sandbox_routes(org: SalesforceOrg, relay: ChangeRelay) -> list[Route]:
                 if value is not None:
                     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                         return _problem(f"{key} must be a non-negative integer")
-                    setattr(org.usage, attr, value)
-        return _json({"daily_api_limit": org.usage.limit, "used": org.usage.used})
-
-    return [
-        Route("/_sandbox/cdc/subscribers", subscribers, methods=["GET", "POST"]),
-        Route("/_sandbox/cdc/subscribers/{sub_id}", subscriber, methods=["DELETE"]),
-        Route("/_sandbox/cdc/events", events, methods=["GET"]),
-        Route("/_sandbox/undelete", undelete, methods=["POST"]),
-        Route("/_sandbox/limits", limits, methods=["GET", "PUT"]),
-    ]
+                    setattr(usage, attr, value)
+        return _json({"daily_api_limit": usage.limit, "used": usage.used})

@@ -43,7 +43,19 @@ def items_of(state: StripeState, sub: Record) -> list[Record]:
     return [state.subscription_items.rows[i] for i in sub["_items"]]
 
 
+def is_flexible(sub: Record) -> bool:
+    """``billing_mode[type]=flexible``: items may bill on different intervals."""
+    return (sub.get("billing_mode") or {}).get("type") == "flexible"
+
+
 def period_of(state: StripeState, sub: Record) -> tuple[int, int]:
+    """The subscription's current period; in flexible mode, up to the first item renewal."""
+    items = items_of(state, sub)
+    if is_flexible(sub) and items:
+        return (
+            max(i["current_period_start"] for i in items),
+            min(i["current_period_end"] for i in items),
+        )
     first = state.subscription_items.rows[sub["_items"][0]]
     return first["current_period_start"], first["current_period_end"]
 
@@ -56,8 +68,13 @@ def build_invoice(
     licensed: tuple[int, int] | None,
     usage: tuple[int, int] | None,
     trial: bool = False,
+    item_windows: dict[str, tuple[int, int]] | None = None,
 ) -> Record:
-    """A draft for ``sub``: licensed lines for ``licensed``, metered usage over ``usage``."""
+    """A draft for ``sub``: licensed lines for ``licensed``, metered usage over ``usage``.
+
+    With ``item_windows`` (flexible billing) only those items are billed, each over its own
+    window: the next period for a licensed item, the period that ended for a metered one.
+    """
     customer = state.customers.rows[sub["customer"]]
     invoice = invoicing.new_invoice(
         state,
@@ -72,6 +89,10 @@ def build_invoice(
         period=usage or (at, at),
     )
     for item in items_of(state, sub):
+        if item_windows is not None:
+            if item["id"] not in item_windows:
+                continue
+            licensed = usage = item_windows[item["id"]]
         price = state.prices.rows[item["_price"]]
         product = state.products.get(price["product"]) or {"name": price["product"]}
         if (price["recurring"] or {}).get("usage_type") == "metered":
@@ -116,6 +137,9 @@ def renew(state: StripeState, sub: Record, at: int) -> None:
     if sub["cancel_at_period_end"] or (cancel_at is not None and cancel_at <= end):
         cancel(state, sub, at, invoice_now=True, finalize_now=False)
         return
+    if is_flexible(sub):
+        _renew_due_items(state, sub, at)
+        return
     before = state.before(sub)
     price = state.prices.rows[items_of(state, sub)[0]["_price"]]
     recurring = price["recurring"]
@@ -130,6 +154,29 @@ def renew(state: StripeState, sub: Record, at: int) -> None:
     state.emit_update("customer.subscription.updated", sub, before, at=at)
     invoicing.open_draft(state, invoice, at)
     state.schedule(next_end, sub["test_clock"])
+
+
+def _renew_due_items(state: StripeState, sub: Record, at: int) -> None:
+    """Flexible billing: renew only the items whose own period ended at ``at``."""
+    before = state.before(sub)
+    windows: dict[str, tuple[int, int]] = {}
+    for item in items_of(state, sub):
+        if item["current_period_end"] > at:
+            continue
+        recurring = state.prices.rows[item["_price"]]["recurring"]
+        start, end = item["current_period_start"], item["current_period_end"]
+        next_end = add_interval(
+            end, recurring["interval"], recurring["interval_count"], sub["_anchor_day"]
+        )
+        metered = recurring.get("usage_type") == "metered"
+        windows[item["id"]] = (start, end) if metered else (end, next_end)
+        item["current_period_start"], item["current_period_end"] = end, next_end
+    if sub["status"] == "trialing":
+        sub["status"] = "active"
+    invoice = build_invoice(state, sub, at, "subscription_cycle", None, None, item_windows=windows)
+    state.emit_update("customer.subscription.updated", sub, before, at=at)
+    invoicing.open_draft(state, invoice, at)
+    state.schedule(period_of(state, sub)[1], sub["test_clock"])
 
 
 def cancel(

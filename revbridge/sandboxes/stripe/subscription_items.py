@@ -1,7 +1,7 @@
 """Subscription items (``si_…``): the ``items`` of a subscription, and ``/v1/subscription_items``.
 
-All items of one subscription share its currency and billing interval; a price
-appears at most once; metered items carry no quantity. The same checks apply to
+All items of one subscription share its currency and (unless billing is flexible) its
+interval; a price appears at most once; metered items carry no quantity. The same checks apply to
 ``items[...]`` on subscription create/update and to the item endpoints.
 """
 
@@ -87,13 +87,17 @@ def resolve(state: StripeState, item: dict[str, Any], name: str) -> Record:
     return price
 
 
-def resolve_all(state: StripeState, items: list[dict[str, Any]], name: str) -> list[Record]:
+def resolve_all(
+    state: StripeState, items: list[dict[str, Any]], name: str, flexible: bool = False
+) -> list[Record]:
     prices = [resolve(state, item, f"{name}[{i}]") for i, item in enumerate(items)]
-    check_compatible(prices)
+    check_compatible(prices, flexible)
     return prices
 
 
-def check_compatible(prices: list[Record]) -> None:
+def check_compatible(prices: list[Record], flexible: bool = False) -> None:
+    """Prices on one subscription: distinct, one currency, and (unless flexible billing)
+    one interval."""
     seen: set[str] = set()
     for price in prices:
         if price["id"] in seen:
@@ -104,7 +108,8 @@ def check_compatible(prices: list[Record]) -> None:
         seen.add(price["id"])
     first = prices[0]
     for price in prices[1:]:
-        for field in ("currency", "interval", "interval_count"):
+        fields = ("currency",) if flexible else ("currency", "interval", "interval_count")
+        for field in fields:
             a = first["currency"] if field == "currency" else first["recurring"][field]
             b = price["currency"] if field == "currency" else price["recurring"][field]
             if a != b:
@@ -168,7 +173,7 @@ def plan_changes(state: StripeState, sub: Record, items: list[dict[str, Any]]) -
                 kept[item_id] = price["id"]
     if not kept:
         raise StripeError.invalid("A subscription must have at least one item.", param="items")
-    check_compatible([state.prices.rows[p] for p in kept.values()])
+    check_compatible([state.prices.rows[p] for p in kept.values()], billing.is_flexible(sub))
     return changes
 
 

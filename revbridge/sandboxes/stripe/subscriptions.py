@@ -137,7 +137,8 @@ def create(call: Call) -> dict[str, Any]:
     customer = require_customer(state, params["customer"])
     if not params.get("items"):
         raise StripeError.missing("items")
-    prices = subscription_items.resolve_all(state, params["items"], "items")
+    flexible = (params.get("billing_mode") or {}).get("type") == "flexible"
+    prices = subscription_items.resolve_all(state, params["items"], "items", flexible)
     currency = prices[0]["currency"]
     if customer["currency"] not in (None, currency):
         raise StripeError.state(
@@ -177,11 +178,25 @@ def create(call: Call) -> dict[str, Any]:
     customer["currency"] = currency
     for price, extra_params in extra:
         new_item(state, customer, at, price=price, sub=sub, **_item_fields(extra_params))
-    invoice = billing.build_invoice(state, sub, at, "subscription_create", period, None, trial)
+    windows = None
+    if flexible:
+        sub["billing_mode"] = {
+            "flexible": {"proration_discounts": "included"},
+            "type": "flexible",
+            "updated_at": at,
+        }
+        windows = {
+            item["id"]: (item["current_period_start"], item["current_period_end"])
+            for item in billing.items_of(state, sub)
+            if (state.prices.rows[item["_price"]]["recurring"] or {}).get("usage_type") != "metered"
+        }
+    invoice = billing.build_invoice(
+        state, sub, at, "subscription_create", period, None, trial, item_windows=windows
+    )
     state.emit("customer.subscription.created", sub, at=at)
     invoicing.open_draft(state, invoice, at)
     invoicing.finalize(state, invoice, at, collect=behavior != "default_incomplete")
-    state.schedule(period[1], sub["test_clock"])
+    state.schedule(billing.period_of(state, sub)[1], sub["test_clock"])
     return render(call, sub)
 
 
@@ -344,8 +359,10 @@ def _new_subscription(
     if "cancel_at" in params:
         sub["cancel_at"] = _cancel_at(params["cancel_at"], state, sub, period)
     state.subscriptions.add(sub)
+    flexible = (params.get("billing_mode") or {}).get("type") == "flexible"
     for price, item in zip(prices, params["items"], strict=True):
-        subscription_items.new_subscription_item(state, sub, price, item, period, at)
+        own = billing.first_period(params, price, at)[0] if flexible else period
+        subscription_items.new_subscription_item(state, sub, price, item, own, at)
     return sub
 
 

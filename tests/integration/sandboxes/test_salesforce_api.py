@@ -127,9 +127,9 @@ def test_versions_and_resources(env: Env) -> None:
     other = env.raw.get("/services/data/v62.0/sobjects/Account/describe", headers=env.api.headers)
     assert other.status_code == 200
     assert other.json()["keyPrefix"] == "001"
-    too_new = env.raw.get("/services/data/v99.0/sobjects", headers=env.api.headers)
-    assert too_new.status_code == 404
-    assert too_new.json()[0]["errorCode"] == "NOT_FOUND"
+    too_old = env.raw.get("/services/data/v19.0/sobjects", headers=env.api.headers)
+    assert too_old.status_code == 404
+    assert too_old.json()[0]["errorCode"] == "NOT_FOUND"
     unknown = env.api.get("/nothing/here")
     assert unknown.status_code == 404
     assert unknown.json()[0]["errorCode"] == "NOT_FOUND"

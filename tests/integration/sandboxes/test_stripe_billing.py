@@ -397,3 +397,76 @@ def test_decline_test_payment_methods_decline_like_stripe(http: httpx.Client) ->
     assert error["decline_code"] == "insufficient_funds"
     assert paid["status"] == "paid"
     assert paid["attempt_count"] == 2
+
+
+def test_flexible_billing_renews_each_item_on_its_own_interval() -> None:
+    """An annual licence and monthly metered usage on one subscription
+    (``billing_mode[type]=flexible``): the licence is billed once up front, and each month
+    only the usage is invoiced."""
+    import httpx
+
+    from revbridge.sandboxes.stripe import DEFAULT_API_KEY, create_app
+    from revbridge.testing.servers import serve
+
+    with serve(create_app()) as base:
+        http = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"})
+        product = http.post("/v1/products", data={"name": "Platform"}).json()["id"]
+        meter = http.post(
+            "/v1/billing/meters",
+            data={
+                "display_name": "API calls",
+                "event_name": "api_calls",
+                "default_aggregation[formula]": "sum",
+            },
+        ).json()["id"]
+        annual = http.post(
+            "/v1/prices",
+            data={
+                "product": product,
+                "currency": "gbp",
+                "unit_amount": 1200000,
+                "recurring[interval]": "year",
+            },
+        ).json()["id"]
+        usage = http.post(
+            "/v1/prices",
+            data={
+                "product": product,
+                "currency": "gbp",
+                "unit_amount": 160,
+                "recurring[interval]": "month",
+                "recurring[usage_type]": "metered",
+                "recurring[meter]": meter,
+            },
+        ).json()["id"]
+        customer = http.post("/v1/customers", data={"name": "Globex"}).json()["id"]
+        classic = http.post(
+            "/v1/subscriptions",
+            data={"customer": customer, "items[0][price]": annual, "items[1][price]": usage},
+        )
+        assert classic.status_code == 400
+        created = http.post(
+            "/v1/subscriptions",
+            data={
+                "customer": customer,
+                "items[0][price]": annual,
+                "items[1][price]": usage,
+                "billing_mode[type]": "flexible",
+                "collection_method": "send_invoice",
+                "days_until_due": "30",
+            },
+        )
+        assert created.status_code == 200, created.text
+        sub = created.json()
+        assert sub["billing_mode"]["type"] == "flexible"
+        ends = sorted(
+            i["current_period_end"] - i["current_period_start"] for i in sub["items"]["data"]
+        )
+        assert ends[0] < 32 * 86400 < 360 * 86400 < ends[1]
+        http.post("/_sandbox/clock/advance", json={"seconds": 32 * 86400})
+        invoices = http.get("/v1/invoices", params={"subscription": sub["id"]}).json()["data"]
+        assert len(invoices) == 2
+        assert invoices[-1]["total"] == 1200000  # the first invoice: the annual licence
+        renewal = invoices[0]
+        prices = {line["pricing"]["price_details"]["price"] for line in renewal["lines"]["data"]}
+        assert prices == {usage}

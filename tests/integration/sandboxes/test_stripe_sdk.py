@@ -174,8 +174,9 @@ def test_sdk_idempotency_key_replays_the_same_object(client: stripe.StripeClient
 def test_sdk_raises_invalid_request_error_on_unknown_parameter(
     client: stripe.StripeClient,
 ) -> None:
+    params: Any = {"name": "Acme", "nickname": "A"}
     with pytest.raises(stripe.InvalidRequestError) as caught:
-        client.v1.customers.create(params={"name": "Acme", "nickname": "A"})  # type: ignore[typeddict-unknown-key]
+        client.v1.customers.create(params=params)
 
     assert caught.value.http_status == 400
     assert caught.value.code == "parameter_unknown"
