@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -115,3 +116,7 @@ async def run_worker(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # Workflows waiting on an exception case are interrupted here by design; DBOS
+        # recovers them on the next start, so their cancellation is not worth a warning.
+        logging.getLogger("dbos").setLevel(logging.ERROR)
+        await asyncio.to_thread(runtime.shutdown)

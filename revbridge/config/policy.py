@@ -56,22 +56,28 @@ __all__ = [
 Owner = Literal["sales_ops", "finance_ops", "integration_support"]
 OWNERS: tuple[Owner, ...] = ("sales_ops", "finance_ops", "integration_support")
 
+_RULES = (
+    "customer_hierarchy",
+    "address",
+    "legal_entity",
+    "tax_nexus",
+    "product_mapping",
+    "contract_dates",
+    "billing",
+)
+_ROLES = ("crm", "erp", "tax", "billing", "payments")
 FAILURE_CLASSES: tuple[str, ...] = (
     "validation",
-    "validation.customer_hierarchy",
-    "validation.legal_entity",
-    "validation.tax_nexus",
-    "validation.product_mapping",
-    "validation.contract_dates",
-    "validation.billing",
+    *(f"validation.{rule}" for rule in _RULES),
     "ownership",
-    "crm.data",
-    "erp.data",
-    "tax.data",
-    "billing.data",
-    "payments.data",
+    *(f"{role}{kind}" for role in _ROLES for kind in ("", ".data", ".not_found", ".conflict")),
+    "erp.rejected",
+    "erp.acceptance_timeout",
     "auth",
+    *(f"auth.{role}" for role in _ROLES),
     "integration",
+    "integration.unavailable",
+    "integration.defect",
 )
 """Failure classes an exception case can carry; a family (``validation``) covers its members."""
 

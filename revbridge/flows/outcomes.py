@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from revbridge.errors import ConnectorError, PermanentError, RetryableError
+from revbridge.errors import AuthError, ConnectorError, PermanentError, RetryableError
 
 #: Role of each port, used as the family of a connector failure class (``erp.data``).
 ROLE_OF_STEP = {
@@ -50,7 +50,9 @@ def failure_from_error(step: str, error: Exception) -> StepFailure:
     """Translate a connector error (or a defect) into a step failure."""
     role = ROLE_OF_STEP.get(step, "integration")
     if isinstance(error, ConnectorError):
-        if isinstance(error, PermanentError):
+        if isinstance(error, AuthError):
+            failure_class = f"auth.{role}"
+        elif isinstance(error, PermanentError):
             failure_class = f"{role}.{error.failure_class}"
         elif isinstance(error, RetryableError):
             failure_class = "integration.unavailable"

@@ -63,18 +63,42 @@ def customer_hierarchy(deal: Deal, policy: Policy) -> list[Finding]:
     return findings
 
 
+#: Countries whose tax depends on the state or province: their addresses need one.
+REGIONAL_TAX = ("US", "CA")
+
+
+def address(deal: Deal, policy: Policy) -> list[Finding]:
+    """The billing address exists and is complete enough to route and tax the deal."""
+    customer = deal.order.customer
+    billing = customer.billing_address
+    if billing is None:
+        return [
+            _f(
+                "address",
+                f"account {customer.name} has no billing address with a country",
+                "Enter the account's billing street, city and country in the CRM, "
+                "then resume the deal.",
+            )
+        ]
+    taxed = customer.shipping_address or billing
+    if taxed.country in REGIONAL_TAX and not (taxed.region and (taxed.postal_code or taxed.city)):
+        return [
+            _f(
+                "address",
+                f"the address of {customer.name} in {taxed.country} has no state/province "
+                "or postal code, so its tax jurisdiction is unknown",
+                "Complete the account's address (state and postal code) in the CRM, "
+                "then resume the deal.",
+            )
+        ]
+    return []
+
+
 def legal_entity(deal: Deal, policy: Policy) -> list[Finding]:
     """The billing address routes to exactly one legal entity."""
     address = deal.order.customer.billing_address
     if address is None:
-        return [
-            _f(
-                "legal_entity",
-                f"account {deal.order.customer.name} has no billing country",
-                "Enter the account's billing address (with country) in the CRM, "
-                "then resume the deal.",
-            )
-        ]
+        return []  # reported by the address rule
     if policy.route(address.country, address.region) is None:
         return [
             _f(
@@ -94,6 +118,8 @@ def tax_nexus(deal: Deal, policy: Policy) -> list[Finding]:
         return []
     entity = policy.legal_entities[entity_code]
     place = jurisdiction(deal.order.customer)
+    if address(deal, policy):
+        return []  # the address rule reports why the jurisdiction is unknown
     if not entity.tax_nexus:
         return [
             _f(
@@ -206,6 +232,7 @@ def billing(deal: Deal, policy: Policy) -> list[Finding]:
 
 RULES: tuple[Rule, ...] = (
     customer_hierarchy,
+    address,
     legal_entity,
     tax_nexus,
     product_mapping,

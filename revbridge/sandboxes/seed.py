@@ -97,6 +97,8 @@ class Endpoints:
     salesforce_auth: dict[str, str]
     stripe_key: str
     api_version: str = "v59.0"
+    netsuite: str | None = None
+    netsuite_token: str | None = None
 
 
 @dataclass
@@ -150,7 +152,7 @@ def seed_estate(
     defects = _assign_defects(rng, deals, defect_rate)
     for index in range(deals):
         defect = defects.get(index)
-        opportunity = _deal(sf, rng, index, catalog, entries, defect, manifest)
+        opportunity = _deal(sf, endpoints, rng, index, catalog, entries, defect, manifest)
         manifest.deals[opportunity] = defect
     return manifest
 
@@ -298,6 +300,26 @@ def _stripe_catalog(endpoints: Endpoints, catalog: list[CatalogItem]) -> None:
                     raise RuntimeError(f"Stripe price {item.sku}: {response.text[:300]}")
 
 
+#: The NetSuite sandbox's operating subsidiary per country (its default reference data).
+SUBSIDIARY = {"US": "2", "GB": "3", "DE": "4"}
+
+
+def _legacy_erp_customer(endpoints: Endpoints, name: str, country: str, index: int) -> None:
+    """A customer already in the ERP under the same name (e.g. from a legacy import)."""
+    response = httpx.post(
+        f"{endpoints.netsuite}/services/rest/record/v1/customer",
+        headers={"Authorization": f"Bearer {endpoints.netsuite_token}"},
+        json={
+            "companyName": name,
+            "subsidiary": {"id": SUBSIDIARY[country]},
+            "externalId": f"legacy-{index:05d}",
+        },
+        timeout=30,
+    )
+    if response.status_code != 204:
+        raise RuntimeError(f"NetSuite legacy customer: {response.text[:300]}")
+
+
 def _meter(http: httpx.Client, item: CatalogItem) -> str:
     """The billing meter usage of a metered product is reported to (summed per period)."""
     response = http.post(
@@ -315,6 +337,7 @@ def _meter(http: httpx.Client, item: CatalogItem) -> str:
 
 def _deal(
     sf: SalesforceSeeder,
+    endpoints: Endpoints,
     rng: random.Random,
     index: int,
     catalog: list[CatalogItem],
@@ -340,12 +363,16 @@ def _deal(
         )
         currency = "USD"
     elif defect == "invalid_address":
-        billing.update(city=None, postal=None, region=None if country != "US" else region)
+        _, us_city, _, us_street = rng.choice(MARKETS["US"][1])
+        billing.update(country="US", region=None, postal=None, city=us_city, street=us_street)
+        currency = "USD"
     elif defect == "missing_billing_country":
-        billing.update(country=None)
+        billing.update(country=None, region=None)
     child_name = name
     if defect == "duplicate_account_name":
         _account(sf, name, country, region, city, postal, street, None)
+        if endpoints.netsuite:
+            _legacy_erp_customer(endpoints, name, country, index)
     child = _account(
         sf,
         child_name,

@@ -64,6 +64,8 @@ class LocalEstate:
                 "client_secret": SANDBOX_ENV["SF_CLIENT_SECRET"],
             },
             stripe_key=SANDBOX_ENV["STRIPE_API_KEY"],
+            netsuite=self.urls["netsuite"],
+            netsuite_token="sandbox-oauth2-access-token",  # noqa: S106 - the sandbox's own
         )
 
     def state(self, name: str) -> dict[str, Any]:

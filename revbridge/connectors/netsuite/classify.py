@@ -63,7 +63,8 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(NotFoundError, _codes("NONEXISTENT_ID", "RCRD_DSNT_EXIST")),
-    Rule(ConflictError, _codes("IDEMPOTENCY_ERROR", "RCRD_HAS_BEEN_CHANGED")),
+    # A duplicate of another record (duplicate detection): a person must merge or rename.
+    Rule(ConflictError, _codes("IDEMPOTENCY_ERROR", "RCRD_HAS_BEEN_CHANGED", "DUP_ENTITY")),
     # Validation: missing values, bad references, wrong shapes, duplicates.
     Rule(
         DataError,
@@ -77,7 +78,6 @@ RULES: tuple[Rule, ...] = (
             "INVALID_HEADER",
             "INVALID_FLD_VALUE",
             "INVALID_TRANSFORM",
-            "DUP_ENTITY",
             "DUP_RCRD",
             "UNIQUE_CUST_ID_REQD",
             "INVALID_METHOD",

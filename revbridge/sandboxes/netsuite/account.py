@@ -29,6 +29,9 @@ class Options:
     rejection_status: Literal["C", "H"] = "C"
     #: ``type`` URIs of error bodies (see :mod:`.errors`).
     error_style: ErrorStyle = "rfc2616"
+    #: Duplicate detection set to block: a new company customer whose name matches another
+    #: customer's in the same subsidiary is refused (``DUP_ENTITY``).
+    block_duplicate_names: bool = True
 
 
 @dataclass

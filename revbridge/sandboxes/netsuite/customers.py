@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from revbridge.sandboxes.netsuite.account import Account
-from revbridge.sandboxes.netsuite.errors import invalid_value, missing_values, user_error
+from revbridge.sandboxes.netsuite.errors import error, invalid_value, missing_values, user_error
 from revbridge.sandboxes.netsuite.schema import COUNTRY_NAMES
 from revbridge.sandboxes.netsuite.state import Record
 
@@ -39,6 +39,8 @@ def prepare_customer(account: Account, rec: Record, old: Record | None) -> None:
         )
     rec.setdefault("currency", dict(subsidiary["currency"]))
     _check_parent(account, rec)
+    if old is None and not is_person and account.options.block_duplicate_names:
+        _check_duplicate_name(account, rec)
     if not rec.get("entityId"):
         name = rec.get("companyName") if not is_person else None
         rec["entityId"] = name or f"{rec.get('firstName', '')} {rec.get('lastName', '')}".strip()
@@ -47,6 +49,23 @@ def prepare_customer(account: Account, rec: Record, old: Record | None) -> None:
     _number_addresses(rec)
     rec["defaultAddress"] = _default_address(rec)
     rec.setdefault("balance", 0.0)
+
+
+def _check_duplicate_name(account: Account, rec: Record) -> None:
+    name = str(rec["companyName"]).strip().casefold()
+    for other in account.state.all("customer"):
+        if (
+            str(other.get("companyName") or "").strip().casefold() == name
+            and other.get("subsidiary") == rec["subsidiary"]
+            and other.get("externalId") != rec.get("externalId")
+        ):
+            raise error(
+                400,
+                "DUP_ENTITY",
+                "This entity already exists: a customer named "
+                f"'{rec['companyName']}' exists in this subsidiary (internal id {other['id']}).",
+                path="companyName",
+            )
 
 
 def _check_parent(account: Account, rec: Record) -> None:

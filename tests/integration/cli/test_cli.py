@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -98,9 +97,22 @@ def test_db_upgrade_and_audit_verify(
     assert "valid" in ok.stdout
 
 
-def test_demo_without_flows_prints_the_estate(tmp_path: Path) -> None:
-    shutil.copytree(ROOT / "examples", tmp_path / "examples")
-    result = run("demo", cwd=tmp_path, env={"COLUMNS": "200"})
-    assert result.returncode == 0, result.stderr
-    assert "ACME-UK" in result.stdout
-    assert (tmp_path / "revbridge.db").exists()
+def test_demo_books_deals_and_reports_every_defect_as_an_owned_exception(tmp_path: Path) -> None:
+    result = run(
+        "demo",
+        "--deals",
+        "24",
+        "--defects",
+        "0.25",
+        "--json",
+        "summary.json",
+        cwd=tmp_path,
+        env={"COLUMNS": "200"},
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["deals"] == 24
+    assert summary["activated"] + summary["open_cases"] == 24
+    assert summary["open_cases"] == sum(summary["defects_seeded"].values()) == 6
+    assert set(summary["exceptions_by_owner"]) <= {"sales_ops", "finance_ops"}
+    assert "Traceback" not in result.stderr
