@@ -9,9 +9,12 @@ interrupted mid-way runs again, which is safe because every effect is idempotent
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from dbos import DBOS
@@ -76,7 +79,21 @@ async def _effect(
         deals.record_step(conn, deal_key, step, "ok", started, system, detail=detail)
 
     await _store(done)
+    _maybe_crash(step)
     return value
+
+
+def _maybe_crash(step: str) -> None:
+    """Chaos hook: with ``REVBRIDGE_KILL_AFTER_STEP=<step>`` the process SIGKILLs itself
+    once, right after that step's effect happened and before DBOS checkpointed it (the
+    worst moment); the file named by ``REVBRIDGE_KILL_MARKER`` records that it did."""
+    if os.environ.get("REVBRIDGE_KILL_AFTER_STEP") != step:
+        return
+    marker = Path(os.environ.get("REVBRIDGE_KILL_MARKER", "revbridge.killed"))
+    if marker.exists():
+        return
+    marker.write_text(step)
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 @DBOS.step()

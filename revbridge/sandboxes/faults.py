@@ -62,6 +62,8 @@ class FaultRule(BaseModel):
     commit_then_drop_rate: float = Field(default=0.0, ge=0, le=1)
     #: ``reset``: the connection is cut mid-response; ``timeout``: silence for ``hang_s`` first.
     drop_mode: Literal["reset", "timeout"] = "reset"
+    #: Apply to at most this many matching requests, then let them pass (None: no limit).
+    max_count: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
     def _probabilities(self) -> FaultRule:
@@ -108,9 +110,19 @@ class FaultInjector:
     def configure(self, config: FaultConfig) -> None:
         self.config = config
         self.rng = random.Random(config.seed)
+        self.applied: Counter[int] = Counter()
 
     def rule_for(self, method: str, path: str) -> FaultRule | None:
-        return next((r for r in self.config.rules if r.matches(method, path)), None)
+        """The first matching rule that has not used up its ``max_count``."""
+        for index, rule in enumerate(self.config.rules):
+            if not rule.matches(method, path):
+                continue
+            if rule.max_count is not None:
+                if self.applied[index] >= rule.max_count:
+                    continue
+                self.applied[index] += 1
+            return rule
+        return None
 
     def draw(self, rule: FaultRule) -> tuple[str, int | None]:
         """Decide the fate of one request: ``("pass"|"error"|"hang"|"drop", status)``."""

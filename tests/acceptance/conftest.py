@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import Engine, text
 
@@ -152,6 +153,44 @@ class Stack:
             end=date(2027, 12, 31),
         )
 
+    def account_of(self, opportunity: str) -> str:
+        rows = self.book.seeder.query(
+            f"SELECT AccountId FROM Opportunity WHERE Id = '{opportunity}'"
+        )
+        return str(rows[0]["AccountId"])
+
+    def revbridge(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run a `revbridge` command against this stack's database."""
+        return subprocess.run(
+            [REVBRIDGE, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def case_for(self, opportunity: str) -> cases.CaseRow:
+        return self.wait(f"a case for {opportunity}", lambda: self.open_case(opportunity))  # type: ignore[no-any-return]
+
+    def faults(self, name: str, rules: list[dict[str, Any]]) -> None:
+        response = httpx.put(f"{self.estate.urls[name]}/_sandbox/faults", json={"rules": rules})
+        assert response.status_code == 200, response.text
+
+    def counts(self) -> dict[str, int]:
+        """How many objects each system holds: what a duplicate would change."""
+        netsuite = self.state("netsuite")["counts"]
+        stripe = self.state("stripe")
+        avalara = self.state("avalara")["counts"]
+        return {
+            "erp_customers": netsuite["customer"],
+            "erp_orders": netsuite["salesOrder"],
+            "billing_customers": len(stripe["customers"]),
+            "subscriptions": len(stripe["subscriptions"]),
+            "invoice_items": len(stripe["invoiceitems"]),
+            "tax_documents": avalara["transactions"],
+        }
+
     def close(self, *opportunities: str) -> None:
         close_deals(self.estate.endpoints(), list(opportunities))
 
@@ -181,4 +220,6 @@ class Stack:
         return self.wait(f"{opportunity} activated", check, timeout)  # type: ignore[no-any-return]
 
     def state(self, name: str) -> dict[str, Any]:
-        return self.estate.state(name)
+        """What the sandbox holds, as ``GET /_sandbox/state`` shows it (with fault counts)."""
+        response = httpx.get(f"{self.estate.urls[name]}/_sandbox/state", timeout=30)
+        return dict(response.json())
