@@ -39,6 +39,7 @@ from revbridge.canonical.finance import (
 from revbridge.canonical.ids import (
     CorrelationId,
     ExternalRef,
+    correlation_id_for,
     idempotency_key,
     new_correlation_id,
     new_id,
@@ -84,6 +85,7 @@ __all__ = [
     "ProductKind",
     "RevenueTreatment",
     "TaxExemption",
+    "correlation_id_for",
     "export_schemas",
     "from_binary",
     "from_structured",

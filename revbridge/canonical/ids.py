@@ -150,3 +150,12 @@ def workflow_id_for(process: str, business_key: KeyPart, *more: KeyPart) -> str:
     if not process.isidentifier() or not process.islower():
         raise ValueError(f"a process name is lower-case snake_case, not {process!r}")
     return idempotency_key(process, business_key, *more)
+
+
+_CORRELATION_NAMESPACE = uuid.UUID("5b0c6c1e-6f1d-4b7e-9a51-7d1b2f7a9e10")
+
+
+def correlation_id_for(business_key: ExternalRef) -> str:
+    """The one correlation id of a business transaction (a deal), the same on every
+    delivery, worker and replay: ``corr-<uuid5 of the key>``."""
+    return f"corr-{uuid.uuid5(_CORRELATION_NAMESPACE, str(business_key))}"

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from dbos import DBOS
 
-from revbridge.canonical import Customer, ExternalRef
+from revbridge.canonical import Customer, ExternalRef, correlation_id_for
 from revbridge.flows.outcomes import StepFailure, failure_from_error
 from revbridge.flows.runtime import services
 from revbridge.observability import context
@@ -56,7 +56,8 @@ async def _effect(
     after: Callable[[Any, T], dict[str, Any]] | None = None,
 ) -> T | StepFailure:
     started = datetime.now(UTC)
-    with context.bound(deal_key=deal_key, step_name=step):
+    correlation = correlation_id_for(ExternalRef.parse(deal_key))
+    with context.bound(correlation=correlation, deal_key=deal_key, step_name=step):
         try:
             value = await call()
         except Exception as exc:  # every failure becomes a case, never a crashed flow

@@ -9,7 +9,6 @@ flow.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,12 +16,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from revbridge.canonical import ExternalRef
+from revbridge.canonical import ExternalRef, correlation_id_for
 from revbridge.flows.quote_to_cash import workflow_id
 from revbridge.store import deals, inbox
 from revbridge.store.inbox import InboundEvent, Outcome
-
-CORRELATION_NAMESPACE = uuid.UUID("5b0c6c1e-6f1d-4b7e-9a51-7d1b2f7a9e10")
 
 #: Starts the deal's workflow: (deal ref, correlation id) → None.
 Starter = Callable[[ExternalRef, str], Awaitable[None]]
@@ -40,14 +37,9 @@ class ClosedWon:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-def correlation_for(deal: ExternalRef) -> str:
-    """One correlation id per deal, the same on every delivery and every worker."""
-    return f"corr-{uuid.uuid5(CORRELATION_NAMESPACE, str(deal))}"
-
-
 async def accept(engine: Engine, start: Starter, signal: ClosedWon) -> Outcome:
     """Record the signal, then start the deal's flow; returns what the inbox decided."""
-    correlation = correlation_for(signal.deal)
+    correlation = correlation_id_for(signal.deal)
     event = InboundEvent(
         source=signal.source,
         event_id=signal.event_id,

@@ -42,7 +42,15 @@ def test_uk_deal_becomes_customer_tax_order_billing_and_crm_status(stack: Stack)
     avalara = stack.state("avalara")
     assert len(_records(avalara, "transactions")) == 1
 
-    salesforce = stack.estate.apps["salesforce"].state
-    del salesforce
+    [crm] = stack.book.seeder.query(
+        "SELECT Integration_Status__c, ERP_Order_Id__c, Billing_Subscription_Id__c, "
+        f"Correlation_Id__c, Account.ERP_Customer_Id__c FROM Opportunity WHERE Id = '{opportunity}'"
+    )
+    assert crm["Integration_Status__c"] == "Activated"
+    assert crm["ERP_Order_Id__c"] == order["id"]
+    assert crm["Billing_Subscription_Id__c"] == subscriptions[0]["id"]
+    assert crm["Correlation_Id__c"] == deal.correlation_id
+    assert crm["Account"]["ERP_Customer_Id__c"] == child["id"]
+    assert deal.correlation_id in order["memo"]
     assert deal.refs["erp_order"] == order["id"]
     assert deal.stage.value == "activated"

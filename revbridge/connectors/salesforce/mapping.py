@@ -29,6 +29,7 @@ from revbridge.canonical import (
     PaymentTerms,
     ProductKind,
     TaxExemption,
+    correlation_id_for,
 )
 from revbridge.canonical.commerce import line_amount
 from revbridge.errors import DataError
@@ -70,15 +71,16 @@ def deal_from_opportunity(
     customer = customer_from_account(system, account, currency)
     hierarchy = (*ancestors_from_account(system, ancestors, currency), customer)
     contract = contract_from_opportunity(opportunity)
+    source = ExternalRef(system=system, id=opportunity["Id"])
     order = Order(
         order_id=order_id(opportunity["Id"]),
-        source=ExternalRef(system=system, id=opportunity["Id"]),
+        source=source,
         customer=customer,
         legal_entity=None,
         currency=currency,
         lines=tuple(line_from_item(item, currency, contract) for item in items),
         contract=contract,
-        correlation_id=opportunity.get("Correlation_Id__c") or f"corr-{opportunity['Id']}",
+        correlation_id=opportunity.get("Correlation_Id__c") or correlation_id_for(source),
     )
     return DealPackage(
         order=order,

@@ -17,7 +17,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from revbridge.canonical import BillingFrequency, ExternalRef, Money, ProductKind
+from revbridge.canonical import (
+    BillingFrequency,
+    ExternalRef,
+    Money,
+    ProductKind,
+    correlation_id_for,
+)
 from revbridge.config.systems import SalesforceSystem
 from revbridge.connectors.http import CallRecord
 from revbridge.connectors.salesforce import SalesforceCrm, build, closed_won_signals, verify_push
@@ -219,7 +225,7 @@ def test_fetch_deal_maps_the_opportunity_lines_and_hierarchy_exactly(org: Org) -
     assert deal.closed_at == datetime(2025, 3, 31, tzinfo=UTC)
     assert deal.version == org.get("Opportunity", opp)["SystemModstamp"]
     assert (order.order_id, order.source, order.currency) == (f"opp-{opp}", ref(opp), "GBP")
-    assert order.correlation_id == f"corr-{opp}"
+    assert order.correlation_id == correlation_id_for(ref(opp))
     assert order.legal_entity is None
     assert [c.name for c in deal.hierarchy] == [
         "Northwind Group",
