@@ -30,7 +30,10 @@ def list_cases(
     engine = open_store(Settings())
     with engine.connect() as conn:
         rows = cases.search(conn, owner=owner, state=None if state == "all" else state)
-    table = Table("case", "owner", "class", "deal", "since", "n", "message")
+    table = Table()
+    table.add_column("case", no_wrap=True, min_width=21)
+    for title in ("owner", "class", "deal", "since", "n", "message"):
+        table.add_column(title)
     for c in rows:
         table.add_row(
             c.case_id,
@@ -127,7 +130,10 @@ def trace(
         f"[bold]{found.deal_key}[/bold]  {found.name or ''}  stage={found.stage.value}  "
         f"status={found.status.value}  correlation={found.correlation_id}"
     )
-    table = Table("time", "step", "system", "outcome", "took", "detail")
+    table = Table("time")
+    table.add_column("step", no_wrap=True)
+    for title in ("system", "outcome", "took", "detail"):
+        table.add_column(title)
     for s in steps:
         took = (s["finished_at"] - s["started_at"]).total_seconds()
         table.add_row(
