@@ -24,8 +24,9 @@ def run(
     only: list[str] = typer.Option([], "--only", help="Run only these sandboxes (repeatable)."),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
     persist: Path | None = typer.Option(None, "--persist", help="SQLite file to keep state in."),
+    port_offset: int = typer.Option(0, "--port-offset", help="Add this to every default port."),
 ) -> None:
-    """Serve the sandboxes on their default ports until interrupted."""
+    """Serve the sandboxes (Salesforce 8701, NetSuite 8702, Stripe 8703, AvaTax 8704)."""
     specs = available()
     unknown = set(only) - set(specs)
     if unknown:
@@ -34,7 +35,7 @@ def run(
     snapshot = SnapshotFile(persist) if persist else None
     servers = []
     for name in names:
-        port = specs[name].default_port
+        port = specs[name].default_port + port_offset
         config = uvicorn.Config(
             create(name, persist=snapshot), host=host, port=port, log_level="warning"
         )
@@ -54,13 +55,16 @@ def seed(
     defects: float = typer.Option(0.1, "--defects", help="Fraction of deals with a defect."),
     policy: Path = typer.Option(Path("examples/revbridge.yaml"), help="Policy with the catalog."),
     host: str = typer.Option("127.0.0.1", "--host", help="Where the sandboxes run."),
+    port_offset: int = typer.Option(0, "--port-offset", help="As given to `sandbox run`."),
 ) -> None:
     """Create a realistic estate in running sandboxes (`revbridge sandbox run`)."""
     from revbridge.config.load import load_policy
     from revbridge.testing.estate import LocalEstate
 
     specs = available()
-    estate = LocalEstate(urls={n: f"http://{host}:{s.default_port}" for n, s in specs.items()})
+    estate = LocalEstate(
+        urls={n: f"http://{host}:{s.default_port + port_offset}" for n, s in specs.items()}
+    )
     manifest = seed_estate(
         estate.endpoints(), catalog_from_policy(load_policy(policy)), deals, seed_value, defects
     )

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,58 @@ def test_demo_books_deals_and_reports_every_defect_as_an_owned_exception(tmp_pat
     assert summary["open_cases"] == sum(summary["defects_seeded"].values()) == 6
     assert set(summary["exceptions_by_owner"]) <= {"sales_ops", "finance_ops"}
     assert "Traceback" not in result.stderr
+
+
+def test_sandbox_run_and_seed_create_a_book_of_business(tmp_path: Path) -> None:
+    import httpx
+
+    from revbridge.testing.estate import SANDBOX_ENV
+    from revbridge.testing.servers import free_port
+
+    offset = free_port() - 8701
+    server = subprocess.Popen(
+        [REVBRIDGE, "sandbox", "run", "--port-offset", str(offset)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{8701 + offset}"
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/_sandbox/faults", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        seeded = run(
+            "sandbox",
+            "seed",
+            "--deals",
+            "6",
+            "--defects",
+            "0.5",
+            "--port-offset",
+            str(offset),
+            "--policy",
+            str(EXAMPLE),
+            cwd=tmp_path,
+        )
+        assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+        assert "6 opportunities" in seeded.stdout
+        token = httpx.post(
+            f"{base}/services/oauth2/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": SANDBOX_ENV["SF_CLIENT_ID"],
+                "client_secret": SANDBOX_ENV["SF_CLIENT_SECRET"],
+            },
+        ).json()["access_token"]
+        count = httpx.get(
+            f"{base}/services/data/v59.0/query",
+            params={"q": "SELECT COUNT() FROM Opportunity"},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()["totalSize"]
+        assert count == 6
+    finally:
+        server.terminate()
+        server.wait(10)
