@@ -11,49 +11,33 @@ AvaTax code (``JurisdictionNotFoundError``), which is what an exception case sho
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from revbridge.connectors.http import retry_after
+from revbridge.connectors.classification import BY_STATUS, Rule, codes, make_error, rule_for
 from revbridge.errors import (
     AuthError,
     ConflictError,
     ConnectorError,
     DataError,
     NotFoundError,
-    PermanentError,
     RateLimitedError,
     RetryableError,
 )
 
-
-@dataclass(frozen=True)
-class Rule:
-    """``error`` applies to an answer carrying one of ``codes`` or a status in ``statuses``."""
-
-    error: type[ConnectorError]
-    codes: frozenset[str] = frozenset()
-    statuses: range = range(0)
-
-
-def _codes(*codes: str) -> frozenset[str]:
-    return frozenset(codes)
-
-
 RULES: tuple[Rule, ...] = (
     Rule(
         RateLimitedError,
-        _codes("RateLimitExceededError", "RateLimitExceeded", "RequestLimitExceeded"),
+        codes("RateLimitExceededError", "RateLimitExceeded", "RequestLimitExceeded"),
     ),
     Rule(
         RetryableError,
-        _codes("InternalServerError", "RemoteServerError", "ServerUnreachable"),
+        codes("InternalServerError", "RemoteServerError", "ServerUnreachable"),
     ),
     Rule(
         AuthError,
-        _codes(
+        codes(
             "AuthenticationException",
             "AuthenticationIncomplete",
             "BasicAuthIncorrect",
@@ -64,13 +48,13 @@ RULES: tuple[Rule, ...] = (
             "SubscriptionRequired",
         ),
     ),
-    Rule(NotFoundError, _codes("EntityNotFoundError")),
+    Rule(NotFoundError, codes("EntityNotFoundError")),
     # A document reported to a tax authority: finance must unlock or adjust it in AvaTax.
-    Rule(ConflictError, _codes("CannotModifyLockedTransaction")),
+    Rule(ConflictError, codes("CannotModifyLockedTransaction")),
     # Validation: addresses, jurisdictions, lines, required values, malformed models.
     Rule(
         DataError,
-        _codes(
+        codes(
             "InvalidAddress",
             "AddressIncomplete",
             "AddressConflictException",
@@ -91,13 +75,7 @@ RULES: tuple[Rule, ...] = (
             "EntityLimitExceeded",
         ),
     ),
-    Rule(RateLimitedError, statuses=range(429, 430)),
-    Rule(AuthError, statuses=range(401, 402)),
-    Rule(AuthError, statuses=range(403, 404)),
-    Rule(NotFoundError, statuses=range(404, 405)),
-    Rule(RetryableError, statuses=range(500, 600)),
-    Rule(DataError, statuses=range(400, 401)),
-    Rule(PermanentError, statuses=range(400, 500)),
+    *BY_STATUS,
 )
 
 
@@ -124,13 +102,6 @@ def error_codes(error: dict[str, Any]) -> list[str]:
     return codes
 
 
-def rule_for(status: int, codes: list[str]) -> Rule | None:
-    for rule in RULES:
-        if rule.codes & set(codes) or status in rule.statuses:
-            return rule
-    return None
-
-
 def describe(status: int, error: dict[str, Any]) -> str:
     """``AvaTax 400 InvalidAddress at Addresses[0]: The address value was incomplete. ...``."""
     details = error.get("details")
@@ -150,12 +121,5 @@ def classify(response: httpx.Response) -> ConnectorError | None:
     if status < 400:
         return None
     error = error_info(response)
-    codes = error_codes(error)
-    rule = rule_for(status, codes)
-    error_class = rule.error if rule is not None else PermanentError
-    matched = [c for c in codes if rule is not None and c in rule.codes]
-    code = matched[0] if matched else (codes[0] if codes else "")
-    message = describe(status, error)
-    if issubclass(error_class, RateLimitedError):
-        return error_class(message, retry_after=retry_after(response), code=code, status=status)
-    return error_class(message, code=code, status=status)
+    found = error_codes(error)
+    return make_error(response, rule_for(RULES, status, found), found, describe(status, error))

@@ -10,42 +10,25 @@ concurrency rejection reported as a 400 is still throttling. NetSuite sends no
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from revbridge.connectors.http import retry_after
+from revbridge.connectors.classification import BY_STATUS, Rule, codes, make_error, rule_for
 from revbridge.errors import (
     AuthError,
     ConflictError,
     ConnectorError,
     DataError,
     NotFoundError,
-    PermanentError,
     RateLimitedError,
-    RetryableError,
 )
-
-
-@dataclass(frozen=True)
-class Rule:
-    """``error`` applies when a detail carries one of ``codes`` or the status is in ``statuses``."""
-
-    error: type[ConnectorError]
-    codes: frozenset[str] = frozenset()
-    statuses: range = range(0)
-
-
-def _codes(*codes: str) -> frozenset[str]:
-    return frozenset(codes)
-
 
 RULES: tuple[Rule, ...] = (
     # The account's concurrency limit (REST 429; RESTlets and SOAP name it differently).
     Rule(
         RateLimitedError,
-        _codes(
+        codes(
             "CONCURRENCY_LIMIT_EXCEEDED",
             "SSS_REQUEST_LIMIT_EXCEEDED",
             "WS_REQUEST_BLOCKED",
@@ -54,7 +37,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         AuthError,
-        _codes(
+        codes(
             "INVALID_LOGIN",
             "INVALID_LOGIN_ATTEMPT",
             "INVALID_LOGIN_CREDENTIALS",
@@ -62,13 +45,13 @@ RULES: tuple[Rule, ...] = (
             "ACCOUNT_DISABLED",
         ),
     ),
-    Rule(NotFoundError, _codes("NONEXISTENT_ID", "RCRD_DSNT_EXIST")),
+    Rule(NotFoundError, codes("NONEXISTENT_ID", "RCRD_DSNT_EXIST")),
     # A duplicate of another record (duplicate detection): a person must merge or rename.
-    Rule(ConflictError, _codes("IDEMPOTENCY_ERROR", "RCRD_HAS_BEEN_CHANGED", "DUP_ENTITY")),
+    Rule(ConflictError, codes("IDEMPOTENCY_ERROR", "RCRD_HAS_BEEN_CHANGED", "DUP_ENTITY")),
     # Validation: missing values, bad references, wrong shapes, duplicates.
     Rule(
         DataError,
-        _codes(
+        codes(
             "USER_ERROR",
             "INVALID_KEY_OR_REF",
             "INVALID_VALUE",
@@ -83,13 +66,7 @@ RULES: tuple[Rule, ...] = (
             "INVALID_METHOD",
         ),
     ),
-    Rule(RateLimitedError, statuses=range(429, 430)),
-    Rule(AuthError, statuses=range(401, 402)),
-    Rule(AuthError, statuses=range(403, 404)),
-    Rule(NotFoundError, statuses=range(404, 405)),
-    Rule(RetryableError, statuses=range(500, 600)),
-    Rule(DataError, statuses=range(400, 401)),
-    Rule(PermanentError, statuses=range(400, 500)),
+    *BY_STATUS,
 )
 
 
@@ -101,13 +78,6 @@ def error_details(response: httpx.Response) -> list[dict[str, Any]]:
         return []
     details = body.get("o:errorDetails") if isinstance(body, dict) else None
     return [d for d in details if isinstance(d, dict)] if isinstance(details, list) else []
-
-
-def rule_for(status: int, codes: list[str]) -> Rule | None:
-    for rule in RULES:
-        if rule.codes & set(codes) or status in rule.statuses:
-            return rule
-    return None
 
 
 def describe(status: int, details: list[dict[str, Any]]) -> str:
@@ -125,13 +95,5 @@ def classify(response: httpx.Response) -> ConnectorError | None:
     if status < 400:
         return None
     details = error_details(response)
-    codes = [str(d.get("o:errorCode", "")) for d in details]
-    rule = rule_for(status, codes)
-    error_class = rule.error if rule is not None else PermanentError
-    code = next(
-        (c for c in codes if rule is not None and c in rule.codes), codes[0] if codes else ""
-    )
-    message = describe(status, details)
-    if issubclass(error_class, RateLimitedError):
-        return error_class(message, retry_after=retry_after(response), code=code, status=status)
-    return error_class(message, code=code, status=status)
+    found = [str(d.get("o:errorCode", "")) for d in details]
+    return make_error(response, rule_for(RULES, status, found), found, describe(status, details))
