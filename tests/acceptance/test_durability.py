@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from conftest import Stack
 
@@ -93,6 +95,22 @@ def test_redelivered_events_and_a_replay_after_completion_create_nothing(stack: 
     assert "replaying" in result.stdout
     stack.wait("the replay to write back again", lambda: _write_backs(stack, deal.deal_key) >= 2)
     assert stack.counts() == before
+
+    # A late change under new event ids: the deal is reopened and closed again in the CRM.
+    sf = stack.book.seeder
+    sf.update("Opportunity", opportunity, {"StageName": "Negotiation/Review"})
+    sf.update("Opportunity", opportunity, {"StageName": "Closed Won"})
+
+    def recorded() -> bool:
+        with stack.engine.connect() as conn:
+            return inbox.count(conn) == received + 1
+
+    stack.wait("the late close to be recorded", recorded)
+    time.sleep(2)  # time enough for a second flow to create something, were one started
+    assert stack.counts() == before
+    after = stack.deal(opportunity)
+    assert after is not None
+    assert (after.stage.value, after.status.value) == ("activated", "activated")
 
 
 def _write_backs(stack: Stack, deal_key: str) -> int:
