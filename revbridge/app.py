@@ -92,10 +92,16 @@ def build(
 
 
 async def run_worker(
-    app: App, stop: asyncio.Event, *, concurrency: int = 16, poll_s: float = 0.5
+    app: App,
+    stop: asyncio.Event,
+    *,
+    concurrency: int = 16,
+    poll_s: float | None = 0.5,
+    webhooks: tuple[str, int] | None = None,
 ) -> None:
-    """Run deals until ``stop``: DBOS recovers and serves the deals queue, and the CRM's
-    change feed (when the CRM has one) is polled after its durable watermark."""
+    """Run deals until ``stop``: DBOS recovers and serves the deals queue; the CRM's change
+    feed (when it has one) is polled after its durable watermark unless ``poll_s`` is None;
+    with ``webhooks`` (host, port) pushed change events are received there too."""
     from revbridge.flows import runtime
     from revbridge.flows.quote_to_cash import quote_to_cash, workflow_id
     from revbridge.ingress.polling import poll_forever
@@ -108,8 +114,10 @@ async def run_worker(
     app.starter = start
     feed = getattr(app.services.crm, "change_feed", None)
     tasks = []
-    if feed is not None:
+    if feed is not None and poll_s is not None:
         tasks.append(asyncio.create_task(poll_forever(app.engine, feed(), start, stop, poll_s)))
+    if webhooks is not None:
+        tasks.append(asyncio.create_task(_serve_webhooks(app, start, webhooks, stop)))
     try:
         await stop.wait()
     finally:
@@ -120,3 +128,28 @@ async def run_worker(
         # recovers them on the next start, so their cancellation is not worth a warning.
         logging.getLogger("dbos").setLevel(logging.ERROR)
         await asyncio.to_thread(runtime.shutdown)
+
+
+async def _serve_webhooks(
+    app: App, start: Any, address: tuple[str, int], stop: asyncio.Event
+) -> None:
+    import uvicorn
+
+    from revbridge.ingress.webhooks import webhook_app
+
+    receiver = getattr(app.services.crm, "pushed_changes", None)
+    receivers = {app.services.crm.system: receiver} if receiver is not None else {}
+    config = uvicorn.Config(
+        webhook_app(app.engine, start, receivers),
+        host=address[0],
+        port=address[1],
+        log_level="warning",
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        await stop.wait()
+    finally:
+        server.should_exit = True
+        await serving

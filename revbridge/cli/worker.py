@@ -17,7 +17,12 @@ out = Console(highlight=False)
 def worker(
     policy: Path | None = typer.Option(None, help="Policy file (default REVBRIDGE_POLICY_FILE)."),
     concurrency: int = typer.Option(16, help="Deals run at once by this worker."),
-    poll: float = typer.Option(0.5, help="Seconds between change-feed polls when idle."),
+    poll: float = typer.Option(
+        0.5, help="Seconds between change-feed polls when idle; 0: no polling."
+    ),
+    webhooks: str | None = typer.Option(
+        None, help="HOST:PORT to receive pushed change events on (POST /webhooks/<system>/changes)."
+    ),
 ) -> None:
     """Run quote-to-cash flows until interrupted (SIGINT/SIGTERM)."""
     from revbridge.app import build, run_worker
@@ -33,6 +38,19 @@ def worker(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_worker(app, stop, concurrency=concurrency, poll_s=poll)
+        await run_worker(
+            app,
+            stop,
+            concurrency=concurrency,
+            poll_s=poll or None,
+            webhooks=_address(webhooks) if webhooks else None,
+        )
 
     asyncio.run(main())
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit():
+        raise typer.BadParameter(f"expected HOST:PORT, got {text!r}")
+    return host, int(port)

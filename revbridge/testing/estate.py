@@ -22,6 +22,7 @@ EXAMPLE_POLICY = ROOT / "examples" / "revbridge.yaml"
 SANDBOX_ENV: dict[str, str] = {
     "SF_CLIENT_ID": "revbridge-sandbox-client",
     "SF_CLIENT_SECRET": "revbridge-sandbox-secret",
+    "SF_CDC_WEBHOOK_SECRET": "whsec_cmV2YnJpZGdlLXNhbGVzZm9yY2Utc2FuZGJveC1jZGM=",
     "NS_CONSUMER_KEY": "sandbox-consumer-key",
     "NS_CONSUMER_SECRET": "sandbox-consumer-secret",
     "NS_TOKEN_ID": "sandbox-token-id",

@@ -60,14 +60,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 class Worker:
     """A `revbridge worker` process with its own environment."""
 
-    def __init__(self, env: dict[str, str], policy: Path, log: Path) -> None:
-        self.env, self.policy, self.log = env, policy, log
+    def __init__(self, env: dict[str, str], policy: Path, log: Path, args: list[str]) -> None:
+        self.env, self.policy, self.log, self.args = env, policy, log, args
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Worker:
         handle = self.log.open("ab")
         self.process = subprocess.Popen(
-            [REVBRIDGE, "worker", "--policy", str(self.policy), "--poll", "0.1"],
+            [REVBRIDGE, "worker", "--policy", str(self.policy), "--poll", "0.1", *self.args],
             env=self.env,
             stdout=handle,
             stderr=subprocess.STDOUT,
@@ -108,9 +108,9 @@ class Stack:
         self._engine: Engine | None = None
         self._book: PriceBook | None = None
 
-    def worker(self, extra_env: dict[str, str] | None = None) -> Worker:
+    def worker(self, extra_env: dict[str, str] | None = None, *args: str) -> Worker:
         log = self.tmp / f"worker-{len(self.workers)}.log"
-        worker = Worker({**self.env, **(extra_env or {})}, self.policy, log).start()
+        worker = Worker({**self.env, **(extra_env or {})}, self.policy, log, list(args)).start()
         self.workers.append(worker)
         return worker
 
@@ -127,13 +127,13 @@ class Stack:
             self._book = prepare_catalog(self.estate.endpoints(), catalog)
         return self._book
 
-    def uk_deal(self, **account: Any) -> str:
+    def uk_deal(self, parent_name: str = "Globex Holdings", **account: Any) -> str:
         """The reference scenario: a UK child account buying a subscription, an
         implementation and a usage add-on."""
         return create_deal(
             self.book,
             parent={
-                "Name": "Globex Holdings",
+                "Name": parent_name,
                 "BillingStreet": "1 Finsbury Ave",
                 "BillingCity": "London",
                 "BillingPostalCode": "EC2A 4NE",

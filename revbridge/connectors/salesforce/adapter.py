@@ -10,6 +10,7 @@ values, so a retried or repeated write-back leaves the same record.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping
 
 from pydantic import ValidationError
@@ -20,12 +21,13 @@ from revbridge.config.systems import Defaults, SalesforceSystem
 from revbridge.connectors.http import HttpCaller
 from revbridge.connectors.retry import RetryPolicy
 from revbridge.connectors.salesforce import mapping
+from revbridge.connectors.salesforce.changes import closed_won_signals, verify_push
 from revbridge.connectors.salesforce.classify import classify
 from revbridge.connectors.salesforce.client import OAuthSession, SalesforceClient
 from revbridge.connectors.salesforce.streaming import SalesforceChangeFeed
-from revbridge.errors import ConfigError, DataError, NotFoundError
+from revbridge.errors import AuthError, ConfigError, DataError, NotFoundError
 from revbridge.observability import redaction
-from revbridge.ports import DealPackage, DealStatus
+from revbridge.ports import ClosedWonChange, DealPackage, DealStatus
 
 OPPORTUNITY_CHANNEL = "/data/OpportunityChangeEvent"
 
@@ -34,11 +36,16 @@ class SalesforceCrm:
     """Reads closed deals from Salesforce and writes the integration status back."""
 
     def __init__(
-        self, system: str, client: SalesforceClient, status_field: str = "Integration_Status__c"
+        self,
+        system: str,
+        client: SalesforceClient,
+        status_field: str = "Integration_Status__c",
+        push_secret: str | None = None,
     ) -> None:
         self.system = system
         self.client = client
         self.status_field = status_field
+        self.push_secret = push_secret
         #: Opportunity id → its account id, learnt while reading deals.
         self._accounts: dict[str, str] = {}
 
@@ -98,6 +105,28 @@ class SalesforceCrm:
         """A pull reader of ``channel``'s change events, on this adapter's session."""
         return SalesforceChangeFeed(self.client.http, self.client.api_version, channel)
 
+    def pushed_changes(
+        self, headers: Mapping[str, str], body: bytes, now: float
+    ) -> list[ClosedWonChange]:
+        """Closed-won changes of one pushed change event, after checking its signature
+        (``AuthError`` when forged, stale or unsigned; ``ValueError`` when malformed)."""
+        if self.push_secret is None:
+            raise AuthError(f"{self.system}: no cdc_webhook_secret configured", code="no_secret")
+        verify_push(headers, body, self.push_secret, now)
+        event = json.loads(body)
+        if not isinstance(event, dict):
+            raise ValueError("a change event is a JSON object")
+        return [
+            ClosedWonChange(
+                event_id=s.event_id,
+                deal=s.opportunity,
+                version=s.version,
+                position=s.replay_id,
+                occurred_at=s.committed_at,
+            )
+            for s in closed_won_signals(event, self.system)
+        ]
+
     async def aclose(self) -> None:
         await self.client.http.aclose()
 
@@ -145,7 +174,9 @@ def build(system_name: str, system: SalesforceSystem, env: Mapping[str, str]) ->
         timeout_s=system.timeout_s or defaults.timeout_s,
     )
     client = SalesforceClient(http, system.options.api_version)
-    return SalesforceCrm(system_name, client, system.options.status_field)
+    return SalesforceCrm(
+        system_name, client, system.options.status_field, secrets.get("cdc_webhook_secret")
+    )
 
 
 def _credentials(

@@ -172,3 +172,23 @@ def test_sandbox_run_and_seed_create_a_book_of_business(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_audit_verify_names_the_tampered_row_and_exits_1(tmp_path: Path, sqlite_url: str) -> None:
+    from sqlalchemy import text
+
+    from revbridge.store import audit
+    from revbridge.store.db import create_store_engine
+
+    env = {"REVBRIDGE_DATABASE_URL": sqlite_url}
+    assert run("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
+    engine = create_store_engine(sqlite_url)
+    for n in range(4):
+        with engine.begin() as conn:
+            audit.append(conn, actor="ops", action="case.retry", subject=f"case:{n}")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE rb_audit_log SET actor = 'mallory' WHERE seq = 2"))
+    engine.dispose()
+    result = run("audit", "verify", cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert "row 2" in result.stdout

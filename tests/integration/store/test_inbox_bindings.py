@@ -62,3 +62,34 @@ def test_binding_is_idempotent_and_unique_both_ways(store_engine: Engine) -> Non
         bindings.bind(conn, "customer", "cust-1", "netsuite", "999")
     with pytest.raises(BindingConflictError), store_engine.begin() as conn:
         bindings.bind(conn, "customer", "cust-2", "netsuite", "647")
+
+
+def test_repeated_failures_of_a_deal_update_its_one_open_case(store_engine: Engine) -> None:
+    from revbridge.store import cases
+
+    def fail(message: str) -> cases.CaseRow:
+        with store_engine.begin() as conn:
+            case, _ = cases.raise_case(
+                conn,
+                deal_key="salesforce:006A",
+                workflow_id="wf",
+                owner="finance_ops",
+                failure_class="erp.data",
+                rule="submit_sales_order",
+                message=message,
+                guidance="fix it",
+                context={"n": message},
+                actions=["retry"],
+                correlation_id="corr-1",
+            )
+            return case
+
+    first, second = fail("first"), fail("second")
+    assert first.case_id == second.case_id
+    assert (second.occurrences, second.message) == (2, "second")
+    with store_engine.begin() as conn:
+        cases.resolve(conn, first.case_id, "retry")
+    third = fail("third")
+    assert third.case_id != first.case_id
+    with store_engine.connect() as conn:
+        assert [c.state for c in cases.for_deal(conn, "salesforce:006A")] == ["resolved", "open"]
