@@ -34,6 +34,7 @@ class DealPackage(PortModel):
     is_won: bool
     version: str
     closed_at: datetime | None = None
+    name: str | None = None  # the deal's name in the CRM
 
 
 class LineMapping(PortModel):

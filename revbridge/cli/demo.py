@@ -133,8 +133,6 @@ async def _run(
 
 
 async def _follow(engine: Any, total: int, limit_s: float) -> Counter[str]:
-    from revbridge.store import deals as deal_store
-
     counts: Counter[str] = Counter()
     columns = (
         TextColumn("{task.description}"),
@@ -157,7 +155,6 @@ async def _follow(engine: Any, total: int, limit_s: float) -> Counter[str]:
             if settled >= total:
                 break
             await asyncio.sleep(0.25)
-    del deal_store
     return counts
 
 

@@ -15,7 +15,7 @@ from revbridge.cases import actions
 from revbridge.config.settings import Settings
 from revbridge.flows import runtime
 from revbridge.flows.quote_to_cash import workflow_id
-from revbridge.store import bindings, cases, deals
+from revbridge.store import cases, deals
 
 exceptions_app = typer.Typer(help="Exception cases: the ops work queue.", no_args_is_help=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -125,7 +125,6 @@ def trace(
             raise typer.BadParameter(f"no deal matches {deal!r}")
         steps = deals.timeline(conn, found.deal_key)
         case_rows = cases.for_deal(conn, found.deal_key)
-        links = bindings.for_canonical(conn, "customer", f"acct-{found.account}")
     out.print(
         f"[bold]{found.deal_key}[/bold]  {found.name or ''}  stage={found.stage.value}  "
         f"status={found.status.value}  correlation={found.correlation_id}"
@@ -150,4 +149,3 @@ def trace(
         out.print(
             f"case {c.case_id} {c.state} ({c.resolution or c.owner}): {c.message}", markup=False
         )
-    del links

@@ -92,11 +92,6 @@ async def start_deal(workflow: Any, workflow_id: str, *args: Any) -> None:
         await _queue.enqueue_async(workflow, *args)
 
 
-async def signal(workflow_id: str, message: dict[str, Any]) -> None:
-    """Deliver an operator action to a waiting workflow (in this process)."""
-    await DBOS.send_async(workflow_id, message, topic=CASE_TOPIC)
-
-
 def signal_from_outside(database_url: str, workflow_id: str, message: dict[str, Any]) -> None:
     """Deliver an operator action from a process that does not run workflows (the CLI)."""
     client = DBOSClient(system_database_url=system_database_url(database_url))
@@ -119,11 +114,6 @@ async def wait_for_action(case_id: str, occurrence: int, timeout_s: float = 3600
 
 async def sleep(seconds: float) -> None:
     await DBOS.sleep_async(seconds)
-
-
-def workflow_status(workflow_id: str) -> str | None:
-    status = DBOS.get_workflow_status(workflow_id)
-    return None if status is None else str(status.status)
 
 
 def replay(database_url: str, workflow_id: str, from_step: str | None = None) -> str:

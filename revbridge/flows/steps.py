@@ -116,7 +116,7 @@ async def fetch_deal(deal_key: str, deal: ExternalRef) -> DealPackage | StepFail
         deals.advance(
             conn,
             deal_key,
-            name=order.customer.name,
+            name=package.name or order.customer.name,
             account=order.customer.name,
             amount=str(order.total.amount) if order.lines else None,
             currency=str(order.currency),

@@ -52,6 +52,7 @@ ACCOUNT_FIELDS = (
 )
 OPPORTUNITY_FIELDS = (
     "Id",
+    "Name",
     "AccountId",
     "StageName",
     "IsWon",

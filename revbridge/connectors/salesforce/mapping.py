@@ -89,6 +89,7 @@ def deal_from_opportunity(
         is_won=bool(opportunity.get("IsWon")),
         version=str(opportunity.get("SystemModstamp") or opportunity.get("LastModifiedDate") or ""),
         closed_at=_closed_at(opportunity),
+        name=opportunity.get("Name"),
     )
 
 
