@@ -118,6 +118,11 @@ def test_demo_books_deals_and_reports_every_defect_as_an_owned_exception(tmp_pat
     assert set(summary["exceptions_by_owner"]) <= {"sales_ops", "finance_ops"}
     assert "Traceback" not in result.stderr
 
+    clean = run("demo", "--deals", "8", "--defects", "0", "--json", "clean.json", cwd=tmp_path)
+    assert clean.returncode == 0, clean.stderr[-2000:]
+    summary = json.loads((tmp_path / "clean.json").read_text())
+    assert (summary["activated"], summary["open_cases"]) == (8, 0)
+
 
 def test_sandbox_run_and_seed_create_a_book_of_business(tmp_path: Path) -> None:
     import httpx
