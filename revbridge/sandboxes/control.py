@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import Counter
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -91,30 +92,40 @@ class Sandbox:
         if persist is not None and (saved := persist.load(name)) is not None:
             state.restore(saved)
         self._app = fault_middleware(app, self.injector, error_body)
+        #: Answers given to API requests, by status (``/_sandbox/state`` → ``_responses``).
+        self.responses: Counter[int] = Counter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        control = scope["type"] == "http" and scope["path"].startswith("/_sandbox/")
-        if control and await _control(scope, receive, send, self.state, self.injector):
-            return
-        if self.persist is None or scope["type"] != "http" or scope["method"] == "GET":
+        if scope["type"] != "http":
             await self._app(scope, receive, send)
+            return
+        if scope["path"].startswith("/_sandbox/") and await _control(
+            scope, receive, send, self.state, self.injector, self.responses
+        ):
             return
         status: list[int] = []
 
         async def watch(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status.append(message["status"])
+                self.responses[message["status"]] += 1
             await send(message)
 
         try:
             await self._app(scope, receive, watch)
         finally:
-            if not status or status[0] < 500:
+            wrote = scope["method"] != "GET" and (not status or status[0] < 500)
+            if self.persist is not None and wrote:
                 self.persist.save(self.name, self.state.snapshot())
 
 
 async def _control(
-    scope: Scope, receive: Receive, send: Send, state: SandboxState, injector: FaultInjector
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    state: SandboxState,
+    injector: FaultInjector,
+    responses: Counter[int],
 ) -> bool:
     path, method = scope["path"], scope["method"]
     if path == "/_sandbox/faults" and method == "GET":
@@ -134,9 +145,18 @@ async def _control(
         state.reset()
         injector.configure(FaultConfig())
         injector.counts.clear()
+        responses.clear()
         await _json(send, 200, {"reset": True})
     elif path == "/_sandbox/state" and method == "GET":
-        await _json(send, 200, {**state.snapshot(), "_faults": dict(injector.counts)})
+        await _json(
+            send,
+            200,
+            {
+                **state.snapshot(),
+                "_faults": dict(injector.counts),
+                "_responses": {str(k): v for k, v in sorted(responses.items())},
+            },
+        )
     else:
         return False
     return True
