@@ -36,6 +36,8 @@ test: lint typecheck contracts pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.sandboxes
+	$(BIN)/revbridge bench --deals 100 --profile zero-latency --json bench-zero-latency.json
+	$(BIN)/revbridge bench --deals 100 --profile realistic --json bench-realistic.json
 
 sandboxes: $(STAMP)
 	$(BIN)/revbridge sandbox run

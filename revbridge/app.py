@@ -22,6 +22,7 @@ from revbridge.canonical import ExternalRef
 from revbridge.config.load import load_policy, policy_hash
 from revbridge.config.policy import Policy
 from revbridge.config.settings import Settings
+from revbridge.observability.metrics import Metrics
 from revbridge.store import config_versions, migrate
 from revbridge.store.db import create_store_engine
 
@@ -48,6 +49,7 @@ class App:
     policy: Policy
     policy_hash: str
     services: runtime.Services
+    metrics: Metrics
     starter: Any = None  # set by run_worker: starts a deal's flow in this process
 
 
@@ -88,7 +90,18 @@ def build(
         erp_poll_s=erp_poll_s,
     )
     runtime.install(services)
-    return App(settings, engine, policy, digest, services)
+    metrics = Metrics(engine)
+    for adapter in (services.crm, services.erp, services.tax, services.billing):
+        _observe(adapter, metrics)
+    return App(settings, engine, policy, digest, services, metrics)
+
+
+def _observe(adapter: Any, metrics: Metrics) -> None:
+    """Count every connector call in the metrics (each adapter calls out through
+    ``adapter.client.http``, the shared HTTP layer)."""
+    http = getattr(getattr(adapter, "client", None), "http", None)
+    if http is not None:
+        http.observers.append(metrics.observe_call)
 
 
 async def run_worker(

@@ -26,8 +26,11 @@ def worker(
 ) -> None:
     """Run quote-to-cash flows until interrupted (SIGINT/SIGTERM)."""
     from revbridge.app import build, run_worker
+    from revbridge.observability.logging import configure_logging
 
-    app = build(Settings(), policy)
+    settings = Settings()
+    configure_logging(settings.log_level)
+    app = build(settings, policy)
     out.print(
         f"worker up: policy {app.policy_hash[:12]}, database "
         f"{app.engine.url.render_as_string(hide_password=True)}"

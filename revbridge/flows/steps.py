@@ -9,6 +9,7 @@ interrupted mid-way runs again, which is safe because every effect is idempotent
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import time
@@ -36,6 +37,7 @@ from revbridge.store import bindings, deals
 from revbridge.store.deals import Stage
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def _store(work: Callable[[Any], T]) -> Awaitable[T]:
@@ -62,6 +64,11 @@ async def _effect(
             value = await call()
         except Exception as exc:  # every failure becomes a case, never a crashed flow
             failure = failure_from_error(step, exc)
+            log.warning(
+                "step failed: %s",
+                failure.message,
+                extra={"system": system, "failure_class": failure.failure_class},
+            )
             await _store(
                 lambda conn: deals.record_step(
                     conn,
@@ -80,6 +87,8 @@ async def _effect(
         deals.record_step(conn, deal_key, step, "ok", started, system, detail=detail)
 
     await _store(done)
+    with context.bound(correlation=correlation, deal_key=deal_key, step_name=step):
+        log.info("step done", extra={"system": system})
     _maybe_crash(step)
     return value
 

@@ -4,6 +4,12 @@ An event is a duplicate when its ``(source, event_id)`` was seen before, or when
 event already carried the same business key and version (the same change delivered
 under a different id). Rows are kept at least ``RETENTION`` (7 days: longer than
 Salesforce's 72 h replay window and Stripe's 3 days of retries).
+
+Every duplicate also bumps the durable ``inbox_duplicates`` counter in ``rb_counters``, in
+the caller's transaction: the count survives restarts and purges, is shared by every
+process, and is rolled back with a transaction that fails (read it with
+:func:`duplicates_suppressed`; the metrics expose it as
+``revbridge_duplicates_suppressed_total``).
 """
 
 from __future__ import annotations
@@ -13,12 +19,13 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, delete, func, select, update
 
 from revbridge.store.dialect import insert_ignore
-from revbridge.store.tables import inbox
+from revbridge.store.tables import counters, inbox
 
 RETENTION = timedelta(days=7)
+DUPLICATES_COUNTER = "inbox_duplicates"
 
 
 class Outcome(StrEnum):
@@ -56,12 +63,29 @@ def record(conn: Connection, event: InboundEvent, now: datetime | None = None) -
     )
     if inserted:
         return Outcome.NEW
+    _count_duplicate(conn)
     same_id = conn.execute(
         select(func.count())
         .select_from(inbox)
         .where(inbox.c.source == event.source, inbox.c.event_id == event.event_id)
     ).scalar_one()
     return Outcome.DUPLICATE_EVENT if same_id else Outcome.DUPLICATE_CHANGE
+
+
+def _count_duplicate(conn: Connection) -> None:
+    bump = update(counters).where(counters.c.name == DUPLICATES_COUNTER)
+    if conn.execute(bump.values(value=counters.c.value + 1)).rowcount:
+        return
+    if not insert_ignore(conn, counters, {"name": DUPLICATES_COUNTER, "value": 1}):
+        conn.execute(bump.values(value=counters.c.value + 1))  # another writer created it
+
+
+def duplicates_suppressed(conn: Connection) -> int:
+    """How many inbound events were recognised as duplicates, ever."""
+    value = conn.execute(
+        select(counters.c.value).where(counters.c.name == DUPLICATES_COUNTER)
+    ).scalar_one_or_none()
+    return 0 if value is None else int(value)
 
 
 def purge(conn: Connection, older_than: timedelta = RETENTION, now: datetime | None = None) -> int:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from conftest import Stack
+
+from revbridge.testing.estate import SANDBOX_ENV
 
 
 def _records(state: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -54,3 +57,12 @@ def test_uk_deal_becomes_customer_tax_order_billing_and_crm_status(stack: Stack)
     assert deal.correlation_id in order["memo"]
     assert deal.refs["erp_order"] == order["id"]
     assert deal.stage.value == "activated"
+
+    log = stack.workers[0].log.read_text()
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    steps = [line for line in lines if line["msg"] == "step done"]
+    assert len(steps) >= 9
+    assert {line["correlation_id"] for line in steps} == {deal.correlation_id}
+    assert {line["deal"] for line in steps} == {deal.deal_key}
+    secrets = [v for k, v in SANDBOX_ENV.items() if "SECRET" in k or "KEY" in k]
+    assert not any(secret in log for secret in secrets)

@@ -1,0 +1,179 @@
+"""Business SLA metrics, computed from the store each time Prometheus scrapes.
+
+The store is the truth: deals, cases and the inbox's duplicate counter are durable and
+shared by every process, so the figures are the same whichever process is scraped and
+survive restarts. Each scrape runs a handful of aggregate queries plus one pass over the
+``(closed_at, accepted_at)`` pairs of accepted deals (streamed, two columns).
+
+If the store cannot be read, the scrape still succeeds: the business families are left
+out and ``revbridge_business_metrics_up`` is 0.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from revbridge.store import cases, inbox
+from revbridge.store.deals import Status
+from revbridge.store.tables import deals, exception_cases
+
+log = logging.getLogger(__name__)
+
+#: Seconds to days: 1 s … 30 days, for business durations.
+BUSINESS_BUCKETS: tuple[float, ...] = (
+    1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 43200,
+    86400, 172800, 345600, 604800, 1209600, 2592000,
+)  # fmt: skip
+
+
+def histogram_buckets(
+    values: Iterable[float], bounds: Sequence[float] = BUSINESS_BUCKETS
+) -> tuple[list[tuple[str, float]], float]:
+    """Cumulative ``(le, count)`` pairs ending in ``+Inf``, and the sum of ``values``."""
+    counts = [0] * (len(bounds) + 1)
+    total = 0.0
+    for value in values:
+        total += value
+        index = next((i for i, bound in enumerate(bounds) if value <= bound), len(bounds))
+        counts[index] += 1
+    buckets: list[tuple[str, float]] = []
+    running = 0
+    for bound, count in zip([*map(float, bounds), float("inf")], counts, strict=True):
+        running += count
+        buckets.append(("+Inf" if bound == float("inf") else repr(bound), float(running)))
+    return buckets, total
+
+
+def _age(now: datetime, then: datetime | None) -> float:
+    return 0.0 if then is None else max(0.0, (now - then).total_seconds())
+
+
+class BusinessCollector(Collector):
+    """Reads deals, cases and the inbox at scrape time; register it on a registry."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def describe(self) -> list[Metric]:
+        return []  # nothing at registration time: do not touch the store then
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            "revbridge_business_metrics_up",
+            "1 when the business metrics could be read from the store, 0 otherwise.",
+        )
+        try:
+            with self.engine.connect() as conn:
+                families = self.families(conn, datetime.now(UTC))
+        except SQLAlchemyError:
+            log.warning("business metrics: the store could not be read", exc_info=True)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from families
+
+    def families(self, conn: Connection, now: datetime) -> list[Metric]:
+        return [
+            self._quote_to_order(conn),
+            self._order_to_invoice(),
+            self._sync_lag(conn, now),
+            *self._cases(conn, now),
+            self._deals_by_status(conn),
+            CounterMetricFamily(
+                "revbridge_duplicates_suppressed",
+                "Inbound events recognised as duplicates by the inbox (durable count).",
+                value=inbox.duplicates_suppressed(conn),
+            ),
+        ]
+
+    def _quote_to_order(self, conn: Connection) -> Metric:
+        rows = conn.execution_options(yield_per=1000).execute(
+            select(deals.c.closed_at, deals.c.accepted_at).where(
+                deals.c.closed_at.is_not(None), deals.c.accepted_at.is_not(None)
+            )
+        )
+        buckets, total = histogram_buckets(_age(accepted, closed) for closed, accepted in rows)
+        return HistogramMetricFamily(
+            "revbridge_quote_to_order_seconds",
+            "Time from closed-won in the CRM to the order accepted by the ERP, per deal.",
+            buckets=buckets,
+            sum_value=total,
+        )
+
+    def _order_to_invoice(self) -> Metric:
+        buckets, total = histogram_buckets(())
+        return HistogramMetricFamily(
+            "revbridge_order_to_invoice_seconds",
+            "Time from order accepted to first invoice (fills once invoice events are stored).",
+            buckets=buckets,
+            sum_value=total,
+        )
+
+    def _sync_lag(self, conn: Connection, now: datetime) -> Metric:
+        oldest = conn.execute(
+            select(func.min(deals.c.received_at)).where(deals.c.status == Status.RUNNING)
+        ).scalar_one_or_none()
+        lag = GaugeMetricFamily(
+            "revbridge_sync_lag_seconds",
+            "Age of the oldest object still being synchronised (0 when none is).",
+            labels=["object"],
+        )
+        lag.add_metric(["deal"], _age(now, _as_utc(oldest)))
+        return lag
+
+    def _cases(self, conn: Connection, now: datetime) -> list[Metric]:
+        open_cases = GaugeMetricFamily(
+            "revbridge_open_cases",
+            "Open exception cases by owner and failure class.",
+            labels=["owner", "failure_class"],
+        )
+        for (owner, failure_class), count in sorted(cases.open_counts(conn).items()):
+            open_cases.add_metric([owner, failure_class], count)
+        oldest = GaugeMetricFamily(
+            "revbridge_oldest_open_case_seconds",
+            "Age of the oldest open exception case per owner (absent when it has none).",
+            labels=["owner"],
+        )
+        rows = conn.execute(
+            select(exception_cases.c.owner, func.min(exception_cases.c.created_at))
+            .where(exception_cases.c.state == cases.OPEN)
+            .group_by(exception_cases.c.owner)
+            .order_by(exception_cases.c.owner)
+        ).all()
+        for owner, created in rows:
+            oldest.add_metric([owner], _age(now, _as_utc(created)))
+        return [open_cases, oldest]
+
+    def _deals_by_status(self, conn: Connection) -> Metric:
+        counts = {status.value: 0 for status in Status}
+        rows = conn.execute(select(deals.c.status, func.count()).group_by(deals.c.status)).all()
+        counts.update({str(status): int(n) for status, n in rows})
+        family = GaugeMetricFamily(
+            "revbridge_deals_total",
+            "Deals by status now (status=activated: the deals activated).",
+            labels=["status"],
+        )
+        for status, n in counts.items():
+            family.add_metric([status], n)
+        return family
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    """Aggregates (``min``) bypass the column type: SQLite hands back naive UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
