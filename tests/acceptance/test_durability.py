@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import Stack
+from acceptance_stack import Stack
 
 from revbridge.store import counters, inbox
 

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 import httpx
-from conftest import Stack
+from acceptance_stack import Stack
 
 from revbridge.sandboxes.seed import create_deal
 

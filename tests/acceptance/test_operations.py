@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Stack
+from acceptance_stack import Stack
 
 REFUSE_SUBSCRIPTIONS = {"method": "POST", "path": "/v1/subscriptions", "errors": {"400": 1.0}}
 

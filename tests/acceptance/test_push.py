@@ -10,7 +10,7 @@ import json
 import time
 
 import httpx
-from conftest import Stack
+from acceptance_stack import Stack
 
 from revbridge.store import inbox
 from revbridge.testing.estate import SANDBOX_ENV

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from conftest import Stack
+from acceptance_stack import Stack
 
 from revbridge.testing.estate import SANDBOX_ENV
 
