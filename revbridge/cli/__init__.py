@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from revbridge import __version__
-from revbridge.cli import config, db, demo, ops, sandbox, schema, worker
+from revbridge.cli import bench, config, db, demo, keys, ops, sandbox, schema, serve, worker
 from revbridge.errors import RevbridgeError
 
 app = typer.Typer(
@@ -31,6 +31,9 @@ app.command("worker")(worker.worker)
 app.add_typer(ops.exceptions_app, name="exceptions")
 app.command("replay")(ops.replay)
 app.command("trace")(ops.trace)
+app.command("serve")(serve.serve)
+app.add_typer(keys.app, name="keys")
+app.command("bench")(bench.bench)
 
 _state = {"debug": False}
 err = Console(stderr=True)

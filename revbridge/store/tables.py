@@ -206,3 +206,32 @@ deal_steps = Table(
     Column("detail", JSON, nullable=False),
     Index(None, "deal_key", "id"),
 )
+
+#: API keys: the secret is shown once at creation; only its SHA-256 is kept.
+api_keys = Table(
+    "rb_api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(120), nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("prefix", String(48), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=True),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+)
+
+#: Idempotency keys of API POSTs (per API key): the request's fingerprint and its response.
+idempotency = Table(
+    "rb_idempotency",
+    metadata,
+    Column("api_key_id", String(32), primary_key=True),
+    Column("idem_key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("headers", JSON, nullable=True),
+    Column("body", Text, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index(None, "created_at"),
+)

@@ -1,0 +1,46 @@
+"""What routes receive: the application's dependencies, injected once by ``create_app``.
+
+Nothing here is global: ``create_app`` puts one :class:`ApiContext` on ``app.state`` and
+routes ask for it with :data:`Context`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine
+
+from revbridge.api.ratelimit import RateLimiter
+from revbridge.cases.actions import Signal
+from revbridge.config.policy import Policy
+from revbridge.config.settings import Settings
+from revbridge.ingress.deals import Starter
+from revbridge.ingress.webhooks import Receiver
+
+#: Forks a deal's workflow: (workflow id, from step or None) → the new workflow id.
+Replay = Callable[[str, str | None], str]
+
+
+@dataclass
+class ApiContext:
+    settings: Settings
+    engine: Engine
+    policy: Policy | None
+    signal: Signal
+    replay: Replay
+    start: Starter | None
+    limiter: RateLimiter
+    stripe_secret: str | None = None
+    receivers: Mapping[str, Receiver] = field(default_factory=dict)
+
+
+def _context(request: Request) -> ApiContext:
+    context = request.app.state.context
+    assert isinstance(context, ApiContext)
+    return context
+
+
+Context = Annotated[ApiContext, Depends(_context)]

@@ -1,0 +1,114 @@
+"""The composition of the HTTP API: ``create_app`` wires routes, the gate and problems.
+
+Everything the routes use is injected here; nothing is read from globals. ``revbridge
+serve`` (``revbridge.cli.serve``) builds the real dependencies; tests inject their own
+``signal``, ``start`` and ``replay``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy import Engine
+
+from revbridge import __version__
+from revbridge.api import problems
+from revbridge.api.auth import Reader
+from revbridge.api.deps import ApiContext, Replay
+from revbridge.api.gate import MAX_BODY, Gate
+from revbridge.api.ratelimit import RateLimiter
+from revbridge.api.routes import (
+    audit,
+    customers,
+    deals,
+    events,
+    exceptions,
+    health,
+    replays,
+    webhooks,
+)
+from revbridge.api.versioning import PREFIX
+from revbridge.cases.actions import Signal
+from revbridge.config.policy import Policy
+from revbridge.config.settings import Settings
+from revbridge.flows import runtime
+from revbridge.ingress.deals import Starter
+from revbridge.ingress.webhooks import Receiver
+from revbridge.observability.redaction import register_secret
+
+OPENAPI_PATH = f"{PREFIX}/openapi.json"
+
+
+def stripe_secret(policy: Policy | None, env: Mapping[str, str]) -> str | None:
+    """The Stripe webhook secret the policy names (``credentials.webhook_secret``)."""
+    if policy is None:
+        return None
+    for system in policy.systems.values():
+        ref = system.credentials.get("webhook_secret")
+        if system.kind == "stripe" and ref is not None and env.get(ref.env):
+            return env[ref.env]
+    return None
+
+
+def create_app(
+    settings: Settings,
+    engine: Engine,
+    policy: Policy | None = None,
+    *,
+    signal: Signal | None = None,
+    start: Starter | None = None,
+    replay: Replay | None = None,
+    receivers: Mapping[str, Receiver] | None = None,
+    env: Mapping[str, str] | None = None,
+    rate: tuple[float, int] = (50.0, 100),
+    max_body: int = MAX_BODY,
+) -> FastAPI:
+    """The API v1 application over ``engine``; see docs/api.md."""
+    url = settings.database_url.get_secret_value()
+    secret = stripe_secret(policy, os.environ if env is None else env)
+    register_secret(secret)
+    context = ApiContext(
+        settings=settings,
+        engine=engine,
+        policy=policy,
+        signal=signal or (lambda wf, msg: runtime.signal_from_outside(url, wf, msg)),
+        replay=replay or (lambda wf, step: runtime.replay(url, wf, step)),
+        start=start,
+        limiter=RateLimiter(*rate),
+        stripe_secret=secret,
+        receivers=dict(receivers or {}),
+    )
+    app = FastAPI(
+        title="revbridge API",
+        version=__version__,
+        summary="Quote-to-cash: deals, exceptions, events, replays and the audit log.",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.context = context
+    problems.install(app)
+    app.include_router(health.router)
+    for module in (events, deals, customers, exceptions, replays, audit, webhooks):
+        app.include_router(module.router, prefix=PREFIX)
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, summary=app.summary, routes=app.routes
+            )
+            app.openapi_schema = problems.openapi_problems(schema)
+        return app.openapi_schema
+
+    app.openapi = document  # type: ignore[method-assign]
+
+    @app.get(OPENAPI_PATH, include_in_schema=False)
+    def openapi(_who: Reader) -> dict[str, Any]:
+        return document()
+
+    app.add_middleware(Gate, context=context, max_body=max_body)
+    return app

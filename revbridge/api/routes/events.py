@@ -1,0 +1,170 @@
+"""The canonical event stream: ingest CloudEvents, read the log after an offset.
+
+``POST /v1/events`` takes a revbridge event in CloudEvents structured mode
+(``application/cloudevents+json``) or binary mode (``ce-*`` headers, data as the body).
+It is recorded once in the inbox (by source and id) and appended to the event log with
+its audit entry, all in one transaction; the same event again is a ``duplicate``. An
+event whose data sets a field another system of record owns is refused with 409.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+
+from revbridge.api import ownership
+from revbridge.api.auth import EventWriter, Principal, Reader
+from revbridge.api.deps import ApiContext, Context
+from revbridge.api.problems import problem
+from revbridge.canonical.events import BusinessEvent, EventType, from_binary
+from revbridge.store import audit, inbox
+from revbridge.store.inbox import InboundEvent, Outcome
+from revbridge.stream import sql_log
+
+router = APIRouter(prefix="/events", tags=["events"])
+STRUCTURED = "application/cloudevents+json"
+
+
+class Ingested(BaseModel):
+    id: str
+    source: str
+    outcome: Literal["new", "duplicate"]
+    offset: int | None
+
+
+class LoggedEvent(BaseModel):
+    offset: int
+    event: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    events: list[LoggedEvent]
+    next_after: int
+
+
+_ENVELOPE: dict[str, Any] = {
+    "type": "object",
+    "description": "A CloudEvents 1.0 event; data is the canonical object its type carries "
+    "(`revbridge schema export` gives the full JSON Schema).",
+    "required": ["specversion", "source", "type", "correlationid"],
+    "properties": {
+        "specversion": {"type": "string", "enum": ["1.0"]},
+        "id": {"type": "string", "minLength": 1},
+        "source": {"type": "string", "minLength": 1},
+        "type": {"type": "string", "enum": [t.ce_type for t in EventType]},
+        "subject": {"type": "string"},
+        "time": {"type": "string", "format": "date-time"},
+        "datacontenttype": {"type": "string"},
+        "correlationid": {"type": "string", "minLength": 1},
+        "causationid": {"type": "string"},
+        "data": {"type": "object"},
+    },
+}
+_BODY = {"requestBody": {"required": True, "content": {STRUCTURED: {"schema": _ENVELOPE}}}}
+
+
+def _parse(request: Request, body: bytes) -> BusinessEvent | JSONResponse:
+    content_type = request.headers.get("content-type", "").lower()
+    try:
+        if "ce-specversion" in request.headers:
+            return from_binary(request.headers, body)
+        if not content_type.startswith((STRUCTURED, "application/json")):
+            return problem(415, f"send {STRUCTURED} (structured) or ce-* headers (binary)")
+        try:
+            raw = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return problem(400, "the body is not valid JSON")
+        return BusinessEvent.model_validate(raw)
+    except ValidationError as exc:
+        errors = [
+            {"loc": [str(p) for p in e["loc"]], "msg": e["msg"], "type": e["type"]}
+            for e in exc.errors(include_url=False, include_context=False, include_input=False)
+        ]
+        return problem(422, "not a valid revbridge event", errors=errors)
+    except ValueError as exc:
+        return problem(422, str(exc)[:300])
+
+
+@router.post("", status_code=202, response_model=Ingested, openapi_extra=_BODY)
+async def ingest(request: Request, context: Context, who: EventWriter) -> Any:
+    """Record a canonical event once and append it to the event stream."""
+    parsed = _parse(request, await request.body())
+    if isinstance(parsed, JSONResponse):
+        return parsed
+    if context.policy is not None:
+        found = ownership.conflicts(context.policy, parsed)
+        if found:
+            await asyncio.to_thread(_record_conflict, context, who, parsed, found)
+            first = found[0]
+            return problem(
+                409,
+                f"{first.field} is owned by {first.owner}; {first.writer} may not write it",
+                kind="ownership-conflict",
+                title="Owned by another system of record",
+                rule=first.rule,
+                rules=[c.rule for c in found],
+            )
+    return await asyncio.to_thread(_record, context, who, parsed)
+
+
+def _record(context: ApiContext, who: Principal, event: BusinessEvent) -> Ingested:
+    structured = json.loads(event.model_dump_json(exclude_none=True))
+    inbound = InboundEvent(
+        source=event.source,
+        event_id=event.id,
+        event_type=event.type.ce_type,
+        payload=structured,
+        correlation_id=event.correlationid,
+    )
+    with context.engine.begin() as conn:
+        outcome = inbox.record(conn, inbound)
+        offset = None
+        if outcome is Outcome.NEW:
+            offset = sql_log.append(conn, structured)
+            audit.append(
+                conn,
+                actor=who.actor,
+                action="event.ingested",
+                subject=f"{event.source}#{event.id}",
+                after={"type": event.type.ce_type, "offset": offset},
+                correlation_id=event.correlationid,
+            )
+    new = outcome is Outcome.NEW
+    return Ingested(
+        id=event.id, source=event.source, outcome="new" if new else "duplicate", offset=offset
+    )
+
+
+def _record_conflict(
+    context: ApiContext, who: Principal, event: BusinessEvent, found: list[ownership.Conflict]
+) -> None:
+    with context.engine.begin() as conn:
+        audit.append(
+            conn,
+            actor=who.actor,
+            action="ownership.conflict",
+            subject=f"{event.source}#{event.id}",
+            before=None,
+            after={"refused": [c.rule for c in found], "writer": found[0].writer},
+            correlation_id=event.correlationid,
+        )
+
+
+@router.get("", response_model=EventPage)
+def read_events(
+    context: Context,
+    _who: Reader,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> EventPage:
+    """Canonical events with an offset greater than ``after``, oldest first."""
+    rows = sql_log.read(context.engine, after=after, limit=limit)
+    return EventPage(
+        events=[LoggedEvent(offset=r.offset, event=r.event) for r in rows],
+        next_after=rows[-1].offset if rows else after,
+    )

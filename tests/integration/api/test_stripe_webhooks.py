@@ -1,0 +1,126 @@
+"""Stripe webhooks: only correctly signed, fresh events are recorded, once."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from revbridge.api.signatures import sign
+from revbridge.store import inbox
+from revbridge.stream import sql_log
+
+SECRET = "whsec_test_5b1f0c2e9a7d4e3f8a6b"
+
+
+def _paid(event_id: str = "evt_1PaidInvoice") -> bytes:
+    return json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": "invoice.paid",
+            "data": {
+                "object": {
+                    "id": "in_1Abc",
+                    "object": "invoice",
+                    "customer": "cus_42",
+                    "metadata": {"correlation_id": "corr-stripe-1"},
+                }
+            },
+        }
+    ).encode()
+
+
+def _inbox_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return inbox.count(conn)
+
+
+def test_a_signed_event_is_recorded_once_and_becomes_a_canonical_event(
+    client: httpx.Client, store_engine: Engine, auth: dict[str, dict[str, str]]
+) -> None:
+    body = _paid()
+    headers = {"Stripe-Signature": sign(SECRET, body, int(time.time()))}
+    first = client.post("/v1/webhooks/stripe", content=body, headers=headers)
+    assert first.status_code == 200, first.text
+    assert first.json()["outcome"] == "new"
+    assert first.json()["canonical_type"] == "com.revbridge.payment.received"
+    again = client.post("/v1/webhooks/stripe", content=body, headers=headers)
+    assert again.status_code == 200
+    assert again.json()["outcome"] == "duplicate"
+    assert _inbox_count(store_engine) == 1
+    logged = sql_log.read(store_engine)
+    assert [e.event_type for e in logged] == ["com.revbridge.payment.received"]
+    assert logged[0].event["subject"] == "stripe:in_1Abc"
+    assert logged[0].event["correlationid"] == "corr-stripe-1"
+    invoice = client.get("/v1/invoices/in_1Abc", headers=auth["finance_ops"])
+    assert invoice.status_code == 200
+    assert invoice.json()["events"][0]["type"] == "com.revbridge.payment.received"
+
+
+def _forged(body: bytes) -> dict[str, str]:
+    return {"Stripe-Signature": sign("whsec_someone_else_entirely", body, int(time.time()))}
+
+
+def _expired(body: bytes) -> dict[str, str]:
+    return {"Stripe-Signature": sign(SECRET, body, int(time.time()) - 301)}
+
+
+def _tampered(body: bytes) -> dict[str, str]:
+    return {
+        "Stripe-Signature": sign(SECRET, body.replace(b"in_1Abc", b"in_2Xyz"), int(time.time()))
+    }
+
+
+def _future(body: bytes) -> dict[str, str]:
+    return {"Stripe-Signature": sign(SECRET, body, int(time.time()) + 400)}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        _forged,
+        _expired,
+        _tampered,
+        _future,
+        lambda body: {},
+        lambda body: {"Stripe-Signature": "t=abc,v1="},
+        lambda body: {"Stripe-Signature": "garbage"},
+    ],
+    ids=["forged", "expired", "tampered", "future", "unsigned", "empty", "garbage"],
+)
+def test_a_bad_signature_is_400_and_stores_nothing(
+    client: httpx.Client, store_engine: Engine, headers: Any
+) -> None:
+    body = _paid()
+    answer = client.post("/v1/webhooks/stripe", content=body, headers=headers(body))
+    assert answer.status_code == 400
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["type"].endswith("/signature")
+    assert _inbox_count(store_engine) == 0
+    assert sql_log.read(store_engine) == []
+
+
+def test_any_matching_v1_is_accepted(client: httpx.Client, store_engine: Engine) -> None:
+    body = _paid("evt_2Rolling")
+    now = int(time.time())
+    good = sign(SECRET, body, now).split(",")[1]
+    header = f"t={now},v1={'0' * 64},{good}"
+    answer = client.post("/v1/webhooks/stripe", content=body, headers={"Stripe-Signature": header})
+    assert answer.status_code == 200, answer.text
+    assert _inbox_count(store_engine) == 1
+
+
+def test_a_signed_body_that_is_not_json_is_400(client: httpx.Client, store_engine: Engine) -> None:
+    body = b"{not json"
+    answer = client.post(
+        "/v1/webhooks/stripe",
+        content=body,
+        headers={"Stripe-Signature": sign(SECRET, body, int(time.time()))},
+    )
+    assert answer.status_code == 400
+    assert _inbox_count(store_engine) == 0
