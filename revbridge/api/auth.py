@@ -24,15 +24,16 @@ CASES_ACT = "exceptions:act"  # act on and assign the role's own exception cases
 CASES_ANY = "exceptions:any"  # ... on every owner's cases
 REPLAYS = "replays:write"  # replay deals
 AUDIT_READ = "audit:read"  # read and verify the audit log
+ORDERS_WRITE = "orders:write"  # submit order packages directly
 
 ROLE_SCOPES: dict[str, frozenset[str]] = {
-    "sales_ops": frozenset({READ, CASES_ACT}),
+    "sales_ops": frozenset({READ, CASES_ACT, ORDERS_WRITE}),
     "finance_ops": frozenset({READ, BILLING_READ, CASES_ACT}),
     "integration_support": frozenset(
-        {READ, BILLING_READ, EVENTS_WRITE, CASES_ACT, CASES_ANY, REPLAYS}
+        {READ, BILLING_READ, EVENTS_WRITE, CASES_ACT, CASES_ANY, REPLAYS, ORDERS_WRITE}
     ),
     "admin": frozenset(
-        {READ, BILLING_READ, EVENTS_WRITE, CASES_ACT, CASES_ANY, REPLAYS, AUDIT_READ}
+        {READ, BILLING_READ, EVENTS_WRITE, CASES_ACT, CASES_ANY, REPLAYS, AUDIT_READ, ORDERS_WRITE}
     ),
     "auditor": frozenset({READ, BILLING_READ, AUDIT_READ}),
 }
@@ -91,3 +92,4 @@ EventWriter = Annotated[Principal, require(EVENTS_WRITE)]
 CaseActor = Annotated[Principal, require(CASES_ACT)]
 Replayer = Annotated[Principal, require(REPLAYS)]
 Auditor = Annotated[Principal, require(AUDIT_READ)]
+OrderSubmitter = Annotated[Principal, require(ORDERS_WRITE)]

@@ -28,6 +28,7 @@ from revbridge.api.routes import (
     events,
     exceptions,
     health,
+    orders,
     replays,
     webhooks,
 )
@@ -93,7 +94,7 @@ def create_app(
     app.state.context = context
     problems.install(app)
     app.include_router(health.router)
-    for module in (events, deals, customers, exceptions, replays, audit, webhooks):
+    for module in (events, deals, customers, exceptions, orders, replays, audit, webhooks):
         app.include_router(module.router, prefix=PREFIX)
 
     def document() -> dict[str, Any]:

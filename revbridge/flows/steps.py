@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from dbos import DBOS
 
 from revbridge.canonical import Customer, ExternalRef, correlation_id_for
+from revbridge.errors import NotFoundError
 from revbridge.flows.outcomes import StepFailure, failure_from_error
 from revbridge.flows.runtime import services
 from revbridge.observability import context
@@ -33,7 +34,7 @@ from revbridge.ports import (
     TaxQuote,
 )
 from revbridge.rules.readiness import plan as plan_deal
-from revbridge.store import bindings, deals
+from revbridge.store import bindings, deals, packages
 from revbridge.store.deals import Stage
 
 T = TypeVar("T")
@@ -132,7 +133,19 @@ async def fetch_deal(deal_key: str, deal: ExternalRef) -> DealPackage | StepFail
         )
         return {"opportunity": deal.id, "version": package.version, "lines": len(order.lines)}
 
+    if deal.system == packages.SOURCE:
+        return await _effect(
+            "fetch_deal", deal_key, packages.SOURCE, lambda: _submitted(deal_key), facts
+        )
     return await _effect("fetch_deal", deal_key, crm.system, lambda: crm.fetch_deal(deal), facts)
+
+
+async def _submitted(deal_key: str) -> DealPackage:
+    """An order package submitted through the API, as last (re)submitted."""
+    stored = await _store(lambda conn: packages.load(conn, deal_key))
+    if stored is None:
+        raise NotFoundError(f"no submitted order package {deal_key}", code="NO_PACKAGE")
+    return DealPackage.model_validate(stored)
 
 
 @DBOS.step()
@@ -292,6 +305,8 @@ async def check_order_state(deal_key: str, order: ExternalRef) -> ErpOrderState 
 @DBOS.step()
 async def write_back(deal_key: str, deal: ExternalRef, status: DealStatus) -> StepFailure | None:
     crm = services().crm
+    if deal.system == packages.SOURCE:
+        return None  # submitted directly: the submitter reads the status from the API
     return await _effect(
         "write_back",
         deal_key,

@@ -235,3 +235,14 @@ idempotency = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Index(None, "created_at"),
 )
+
+#: Order packages submitted directly (CPQ, partner portals): the source a flow reads.
+order_packages = Table(
+    "rb_order_packages",
+    metadata,
+    Column("order_key", String(200), primary_key=True),
+    Column("package", JSON, nullable=False),
+    Column("submitted_by", String(200), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)

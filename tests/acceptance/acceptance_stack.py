@@ -198,6 +198,10 @@ class Stack:
         with self.engine.connect() as conn:
             return deals.get(conn, f"salesforce:{opportunity}")
 
+    def deal_by_key(self, deal_key: str) -> deals.Deal | None:
+        with self.engine.connect() as conn:
+            return deals.get(conn, deal_key)
+
     def open_case(self, opportunity: str) -> cases.CaseRow | None:
         with self.engine.connect() as conn:
             return cases.open_for_deal(conn, f"salesforce:{opportunity}")

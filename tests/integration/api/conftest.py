@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from revbridge.api.auth import ROLES
 from revbridge.api.main import create_app
+from revbridge.canonical import ExternalRef
 from revbridge.config.load import load_policy
 from revbridge.config.policy import Policy
 from revbridge.config.settings import Settings
@@ -34,6 +35,10 @@ STRIPE_SECRET = "whsec_test_5b1f0c2e9a7d4e3f8a6b"
 class Recorder:
     signals: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     replays: list[tuple[str, str | None]] = field(default_factory=list)
+    starts: list[tuple[str, str]] = field(default_factory=list)
+
+    async def start(self, deal: ExternalRef, correlation_id: str) -> None:
+        self.starts.append((str(deal), correlation_id))
 
     def signal(self, workflow_id: str, message: dict[str, Any]) -> None:
         self.signals.append((workflow_id, message))
@@ -60,6 +65,7 @@ def build_app(engine: Engine, policy: Policy, recorder: Recorder, **kw: Any) -> 
         policy,
         signal=recorder.signal,
         replay=recorder.replay,
+        start=recorder.start,
         env={"STRIPE_WEBHOOK_SECRET": STRIPE_SECRET},
         **kw,
     )
