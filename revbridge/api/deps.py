@@ -19,6 +19,7 @@ from revbridge.config.policy import Policy
 from revbridge.config.settings import Settings
 from revbridge.ingress.deals import Starter
 from revbridge.ingress.webhooks import Receiver
+from revbridge.observability.metrics import Metrics
 
 #: Forks a deal's workflow: (workflow id, from step or None) → the new workflow id.
 Replay = Callable[[str, str | None], str]
@@ -33,6 +34,7 @@ class ApiContext:
     replay: Replay
     start: Starter | None
     limiter: RateLimiter
+    metrics: Metrics
     stripe_secret: str | None = None
     receivers: Mapping[str, Receiver] = field(default_factory=dict)
 

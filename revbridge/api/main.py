@@ -28,6 +28,7 @@ from revbridge.api.routes import (
     events,
     exceptions,
     health,
+    metrics,
     orders,
     replays,
     webhooks,
@@ -39,6 +40,7 @@ from revbridge.config.settings import Settings
 from revbridge.flows import runtime
 from revbridge.ingress.deals import Starter
 from revbridge.ingress.webhooks import Receiver
+from revbridge.observability.metrics import Metrics
 from revbridge.observability.redaction import register_secret
 
 OPENAPI_PATH = f"{PREFIX}/openapi.json"
@@ -80,6 +82,7 @@ def create_app(
         replay=replay or (lambda wf, step: runtime.replay(url, wf, step)),
         start=start,
         limiter=RateLimiter(*rate),
+        metrics=Metrics(engine),
         stripe_secret=secret,
         receivers=dict(receivers or {}),
     )
@@ -94,6 +97,7 @@ def create_app(
     app.state.context = context
     problems.install(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     for module in (events, deals, customers, exceptions, orders, replays, audit, webhooks):
         app.include_router(module.router, prefix=PREFIX)
 
