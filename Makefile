@@ -27,7 +27,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy revbridge
 
 contracts: $(STAMP)
-	$(BIN)/lint-imports
+	$(BIN)/lint-imports --no-cache
 
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -23,6 +23,7 @@ import httpx
 from revbridge.connectors.retry import RetryPolicy, decide
 from revbridge.errors import ConnectorError, RetryableError, TimeoutAfterSendError
 from revbridge.observability import context, redaction
+from revbridge.observability.calls import CallRecord
 
 #: Turns a non-success response into the error the caller should see (None = success).
 Classifier = Callable[[httpx.Response], ConnectorError | None]
@@ -34,19 +35,6 @@ class Auth(Protocol):
 
     async def headers(self, client: httpx.AsyncClient) -> dict[str, str]: ...
     async def refresh(self, client: httpx.AsyncClient) -> None: ...
-
-
-@dataclass(frozen=True)
-class CallRecord:
-    """What an observer learns about each attempt."""
-
-    system: str
-    operation: str
-    outcome: str  # ok | retryable | permanent
-    status: int | None
-    seconds: float
-    attempt: int
-    waited_s: float
 
 
 Observer = Callable[[CallRecord], None]

@@ -34,11 +34,10 @@ from prometheus_client import (
 )
 
 from revbridge.observability.business_metrics import BUSINESS_BUCKETS, BusinessCollector
+from revbridge.observability.calls import CallRecord
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
-
-    from revbridge.connectors.http import CallRecord
 
 __all__ = ["BUSINESS_BUCKETS", "CALL_BUCKETS", "REQUEST_BUCKETS", "Metrics", "render"]
 

@@ -25,7 +25,6 @@ from revbridge.canonical import (
     correlation_id_for,
 )
 from revbridge.config.systems import SalesforceSystem
-from revbridge.connectors.http import CallRecord
 from revbridge.connectors.salesforce import SalesforceCrm, build, closed_won_signals, verify_push
 from revbridge.connectors.salesforce.classify import classify
 from revbridge.errors import (
@@ -37,6 +36,7 @@ from revbridge.errors import (
     RateLimitedError,
     RetryableError,
 )
+from revbridge.observability.calls import CallRecord
 from revbridge.ports import DealStatus
 from revbridge.sandboxes.salesforce import create_app
 from revbridge.testing.servers import serve

@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 from sqlalchemy import Connection, Engine
 
-from revbridge.connectors.http import CallRecord
+from revbridge.observability.calls import CallRecord
 from revbridge.observability.metrics import Metrics, render
 from revbridge.store import cases, deals, inbox
 from revbridge.store.db import create_store_engine
