@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -50,10 +51,13 @@ class Gate:
             await self.app(scope, receive, send)
             return
         started = False
+        status = 500
+        clock = time.perf_counter()
 
         async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
+            nonlocal started, status
+            if message["type"] == "http.response.start":
+                started, status = True, message["status"]
             await send(message)
 
         try:
@@ -64,6 +68,12 @@ class Gate:
                 await problem(500, "an unexpected error occurred; it was logged")(
                     scope, receive, send
                 )
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.context.metrics.observe_request(
+                scope["method"], template, status, time.perf_counter() - clock
+            )
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)

@@ -7,8 +7,8 @@ exception text when there is one, and the record's ``extra=`` fields. Everything
 through :mod:`revbridge.observability.redaction` first: registered secrets are masked in
 the message and the exception, and extras are scrubbed by key and by value.
 
-The ``dbos``, ``uvicorn`` and ``httpx`` loggers are captured at WARNING and above through
-the same handler (and stop propagating, so nothing is written twice). ``json=False``
+The ``dbos``, ``uvicorn``, ``httpx`` and ``alembic`` loggers are captured at WARNING and
+above through the same handler (and stop propagating, so nothing is written twice). ``json=False``
 renders the same fields as one readable line for terminals.
 """
 
@@ -23,7 +23,7 @@ from typing import IO, Any
 from revbridge.observability import context, redaction
 
 #: Third-party loggers routed through our handler at WARNING and above.
-CAPTURED_LOGGERS = ("dbos", "uvicorn", "httpx")
+CAPTURED_LOGGERS = ("dbos", "uvicorn", "httpx", "alembic")
 CONTEXT_FIELDS = ("correlation_id", "deal", "step")
 _FIXED_FIELDS = frozenset({"ts", "level", "logger", "msg", "exc", *CONTEXT_FIELDS})
 _RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {

@@ -40,3 +40,10 @@ def test_metrics_need_a_key_and_count_the_accepted_deals(
     assert samples["revbridge_quote_to_order_seconds_count[]"] == 2
     open_cases = {k: v for k, v in samples.items() if k.startswith("revbridge_open_cases")}
     assert sum(open_cases.values()) == 1
+    again = _samples(client.get("/metrics", headers=auth["auditor"]).text)
+    scraped = [
+        v
+        for k, v in again.items()
+        if k.startswith("revbridge_http_requests_total") and "/metrics" in k
+    ]
+    assert sum(scraped) >= 2  # the 401 and the first scrape, by route template
