@@ -15,15 +15,13 @@ import json
 import os
 import platform
 import statistics
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from benchmarks.load import run_load
+from revbridge.bench.estate import start_sandbox, wait_up
 from revbridge.testing.estate import SANDBOX_ENV
 from revbridge.testing.servers import free_port
 
@@ -76,28 +74,10 @@ SETUPS: dict[str, Setup] = {
 }
 
 
-def _start(name: str, port: int) -> subprocess.Popen[bytes]:
-    code = (
-        "import uvicorn\n"
-        "from revbridge.sandboxes.registry import create\n"
-        f"uvicorn.run(create({name!r}), host='127.0.0.1', port={port}, log_level='warning',"
-        " access_log=False)\n"
-    )
-    process = subprocess.Popen([sys.executable, "-c", code])
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/_sandbox/faults", timeout=1)
-            return process
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"{name} sandbox did not start")
-
-
 def bench(name: str, seconds: float, runs: int, connections: int) -> dict[str, Any]:
     port = free_port()
-    process = _start(name, port)
+    process = start_sandbox(name, port, {})
+    wait_up(f"http://127.0.0.1:{port}")
     try:
         url, headers = SETUPS[name](f"http://127.0.0.1:{port}")
         asyncio.run(run_load(url, headers, 1.0, connections))  # warm-up

@@ -41,7 +41,8 @@ def profile_faults(profile: str) -> dict[str, list[dict[str, Any]]]:
     return {"salesforce": [_latency(150)], "stripe": [_latency(100)], "avalara": [_latency(80)]}
 
 
-def _start(name: str, port: int, options: dict[str, Any]) -> subprocess.Popen[bytes]:
+def start_sandbox(name: str, port: int, options: dict[str, Any]) -> subprocess.Popen[bytes]:
+    """One sandbox under uvicorn in a process of its own."""
     code = (
         "import json, sys, uvicorn\n"
         "from revbridge.sandboxes.registry import create\n"
@@ -55,7 +56,8 @@ def _start(name: str, port: int, options: dict[str, Any]) -> subprocess.Popen[by
     )
 
 
-def _wait_up(url: str) -> None:
+def wait_up(url: str) -> None:
+    """Return once the sandbox at ``url`` answers."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -77,10 +79,10 @@ def sandbox_processes(profile: str) -> Iterator[LocalEstate]:
     try:
         for name in available():
             port = free_port()
-            processes.append(_start(name, port, options.get(name, {})))
+            processes.append(start_sandbox(name, port, options.get(name, {})))
             estate.urls[name] = f"http://127.0.0.1:{port}"
         for url in estate.urls.values():
-            _wait_up(url)
+            wait_up(url)
         for name, rules in profile_faults(profile).items():
             httpx.put(
                 f"{estate.urls[name]}/_sandbox/faults", json={"rules": rules}

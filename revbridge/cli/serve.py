@@ -68,20 +68,20 @@ def _starter(url: str) -> Starter:
     from revbridge.flows import runtime
     from revbridge.flows.quote_to_cash import PROCESS, workflow_id
 
+    clients: list[DBOSClient] = []  # one client for the process, made on first use
+
     def enqueue(deal: ExternalRef, correlation_id: str) -> None:
-        client = DBOSClient(system_database_url=runtime.system_database_url(url))
-        try:
-            client.enqueue(
-                {
-                    "workflow_name": PROCESS,
-                    "queue_name": runtime.DEALS_QUEUE,
-                    "workflow_id": workflow_id(deal),
-                },
-                str(deal),
-                correlation_id,
-            )
-        finally:
-            client.destroy()
+        if not clients:
+            clients.append(DBOSClient(system_database_url=runtime.system_database_url(url)))
+        clients[0].enqueue(
+            {
+                "workflow_name": PROCESS,
+                "queue_name": runtime.DEALS_QUEUE,
+                "workflow_id": workflow_id(deal),
+            },
+            str(deal),
+            correlation_id,
+        )
 
     async def start(deal: ExternalRef, correlation_id: str) -> None:
         await asyncio.to_thread(enqueue, deal, correlation_id)

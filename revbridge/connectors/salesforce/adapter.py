@@ -21,7 +21,7 @@ from revbridge.config.systems import Defaults, SalesforceSystem
 from revbridge.connectors.http import HttpCaller
 from revbridge.connectors.retry import RetryPolicy
 from revbridge.connectors.salesforce import mapping
-from revbridge.connectors.salesforce.changes import closed_won_signals, verify_push
+from revbridge.connectors.salesforce.changes import closed_won_changes, verify_push
 from revbridge.connectors.salesforce.classify import classify
 from revbridge.connectors.salesforce.client import OAuthSession, SalesforceClient
 from revbridge.connectors.salesforce.streaming import SalesforceChangeFeed
@@ -116,16 +116,7 @@ class SalesforceCrm:
         event = json.loads(body)
         if not isinstance(event, dict):
             raise ValueError("a change event is a JSON object")
-        return [
-            ClosedWonChange(
-                event_id=s.event_id,
-                deal=s.opportunity,
-                version=s.version,
-                position=s.replay_id,
-                occurred_at=s.committed_at,
-            )
-            for s in closed_won_signals(event, self.system)
-        ]
+        return closed_won_changes(event, self.system)
 
     async def aclose(self) -> None:
         await self.client.http.aclose()

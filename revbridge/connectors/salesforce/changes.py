@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict
 
 from revbridge.canonical import ExternalRef
 from revbridge.errors import AuthError
+from revbridge.ports import ClosedWonChange
 
 CLOSED_WON_STAGE = "Closed Won"
 OPPORTUNITY_PREFIX = "006"
@@ -71,6 +72,20 @@ def closed_won_signals(event: Mapping[str, Any], system: str) -> list[DealSignal
         DealSignal(opportunity=ExternalRef(system=system, id=record_id), **common)
         for record_id in header.get("recordIds") or []
         if isinstance(record_id, str) and _is_record_id(record_id)
+    ]
+
+
+def closed_won_changes(event: Mapping[str, Any], system: str) -> list[ClosedWonChange]:
+    """The ``ChangeFeedPort`` view of :func:`closed_won_signals` (pull and push alike)."""
+    return [
+        ClosedWonChange(
+            event_id=s.event_id,
+            deal=s.opportunity,
+            version=s.version,
+            position=s.replay_id,
+            occurred_at=s.committed_at,
+        )
+        for s in closed_won_signals(event, system)
     ]
 
 

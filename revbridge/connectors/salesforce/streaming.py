@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from revbridge.connectors.http import HttpCaller, describe_request, describe_response
-from revbridge.connectors.salesforce.changes import closed_won_signals
+from revbridge.connectors.salesforce.changes import closed_won_changes
 from revbridge.connectors.salesforce.classify import error_for
 from revbridge.errors import ConnectorError
 from revbridge.observability import redaction
@@ -44,17 +44,7 @@ class SalesforceChangeFeed:
     ) -> tuple[list[ClosedWonChange], int | None]:
         """The ``ChangeFeedPort``: closed-won changes after replay id ``after``."""
         events, position = await self.read_after(after, limit)
-        changes = [
-            ClosedWonChange(
-                event_id=signal.event_id,
-                deal=signal.opportunity,
-                version=signal.version,
-                position=signal.replay_id,
-                occurred_at=signal.committed_at,
-            )
-            for event in events
-            for signal in closed_won_signals(event, self.system)
-        ]
+        changes = [c for event in events for c in closed_won_changes(event, self.system)]
         return changes, position
 
     async def read_after(
