@@ -107,7 +107,7 @@ def test_keys_are_stored_hashed(store_engine: Engine) -> None:
         _key, token = api_keys.create(conn, "hash", "auditor")
         row = conn.execute(api_key_rows.select()).first()
     assert row is not None
-    secret = token.rsplit("_", 1)[-1]
+    secret = token.split("_", 2)[-1]
     assert secret not in str(row._asdict())
     assert len(row.secret_hash) == 64
 
