@@ -246,3 +246,64 @@ order_packages = Table(
     Column("received_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
 )
+
+#: People who sign in to the console; the password is kept as an argon2 hash only.
+console_users = Table(
+    "rb_console_users",
+    metadata,
+    Column("username", String(80), primary_key=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("disabled_at", UtcDateTime(), nullable=True),
+)
+
+#: Console sign-ins: the cookie's SHA-256, whose session it is and its CSRF token.
+console_sessions = Table(
+    "rb_console_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("username", String(80), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Index(None, "username"),
+)
+
+#: The state of each alert rule of the policy: firing or not, since when, notified when.
+alert_states = Table(
+    "rb_alert_states",
+    metadata,
+    Column("name", String(80), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("value", String(64), nullable=True),
+    Column("since", UtcDateTime(), nullable=True),
+    Column("notified_at", UtcDateTime(), nullable=True),
+    Column("evaluated_at", UtcDateTime(), nullable=False),
+    Column("detail", JSON, nullable=False),
+)
+
+#: Workers of the fleet: their heartbeats, and who recovered the work of one that went away.
+workers = Table(
+    "rb_workers",
+    metadata,
+    Column("executor_id", String(80), primary_key=True),
+    Column("host", String(200), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("heartbeat_at", UtcDateTime(), nullable=False),
+    Column("stopped_at", UtcDateTime(), nullable=True),
+    Column("recovered_by", String(80), nullable=True),
+    Column("recovered_at", UtcDateTime(), nullable=True),
+)
+
+#: Fleet-wide concurrency budget per external system: one row per slot, leased by a call.
+system_slots = Table(
+    "rb_system_slots",
+    metadata,
+    Column("system", String(64), primary_key=True),
+    Column("slot", Integer, primary_key=True),
+    Column("holder", String(120), nullable=True),
+    Column("expires_at", UtcDateTime(), nullable=True),
+)
