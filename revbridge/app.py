@@ -111,22 +111,26 @@ async def run_worker(
     concurrency: int = 16,
     poll_s: float | None = 0.5,
     webhooks: tuple[str, int] | None = None,
+    executor_id: str | None = None,
 ) -> None:
-    """Run deals until ``stop``: DBOS recovers and serves the deals queue; the CRM's change
-    feed (when it has one) is polled after its durable watermark unless ``poll_s`` is None;
-    with ``webhooks`` (host, port) pushed change events are received there too."""
-    from revbridge.flows import runtime
+    """Run deals until ``stop``: join the fleet (heartbeats, takeover of gone workers'
+    deals), serve the deals queue; the CRM's change feed (when it has one) is polled after
+    its durable watermark unless ``poll_s`` is None; with ``webhooks`` (host, port) pushed
+    change events are received there too."""
+    from revbridge.flows import fleet, runtime
     from revbridge.flows.quote_to_cash import quote_to_cash, workflow_id
     from revbridge.ingress.polling import poll_forever
 
-    await runtime.launch(database_url(app.settings), concurrency=concurrency)
+    me = executor_id or fleet.default_executor_id()
+    await asyncio.to_thread(fleet.join, app.engine, me)
+    await runtime.launch(database_url(app.settings), me, concurrency=concurrency)
 
     async def start(deal: ExternalRef, correlation_id: str) -> None:
         await runtime.start_deal(quote_to_cash, workflow_id(deal), str(deal), correlation_id)
 
     app.starter = start
     feed = getattr(app.services.crm, "change_feed", None)
-    tasks = []
+    tasks = [asyncio.create_task(fleet.keep(app.engine, me, app.policy.fleet, stop, stop.set))]
     if feed is not None and poll_s is not None:
         tasks.append(asyncio.create_task(poll_forever(app.engine, feed(), start, stop, poll_s)))
     if webhooks is not None:
@@ -137,10 +141,11 @@ async def run_worker(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        # Workflows waiting on an exception case are interrupted here by design; DBOS
-        # recovers them on the next start, so their cancellation is not worth a warning.
+        # Workflows waiting on an exception case are interrupted here by design; a surviving
+        # or the next worker takes them over, so their cancellation is not worth a warning.
         logging.getLogger("dbos").setLevel(logging.ERROR)
         await asyncio.to_thread(runtime.shutdown)
+        fleet.leave(app.engine, me)  # DBOS has shut this loop's default executor down
 
 
 async def _serve_webhooks(

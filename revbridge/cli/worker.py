@@ -23,6 +23,11 @@ def worker(
     webhooks: str | None = typer.Option(
         None, help="HOST:PORT to receive pushed change events on (POST /webhooks/<system>/changes)."
     ),
+    executor_id: str | None = typer.Option(
+        None,
+        envvar="REVBRIDGE_EXECUTOR_ID",
+        help="This worker's id in the fleet (default HOST-PID); unique among live workers.",
+    ),
 ) -> None:
     """Run quote-to-cash flows until interrupted (SIGINT/SIGTERM)."""
     from revbridge.app import build, run_worker
@@ -47,6 +52,7 @@ def worker(
             concurrency=concurrency,
             poll_s=poll or None,
             webhooks=_address(webhooks) if webhooks else None,
+            executor_id=executor_id,
         )
 
     asyncio.run(main())

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from revbridge.config.codes import Amount, CountryCode, CurrencyCode, Jurisdiction
@@ -39,6 +39,7 @@ __all__ = [
     "DomainOwnership",
     "ErpDimensions",
     "Exceptions",
+    "Fleet",
     "LegalEntity",
     "Owner",
     "Ownership",
@@ -264,6 +265,24 @@ class Sla(Strict):
     erp_acceptance_timeout_s: int = Field(120, gt=0)
 
 
+class Fleet(Strict):
+    """How workers share the work: a worker silent for ``worker_timeout_s`` is gone and a
+    survivor recovers its unfinished deals."""
+
+    heartbeat_s: float = Field(5.0, gt=0)
+    worker_timeout_s: int = Field(30, gt=0)
+
+    @model_validator(mode="after")
+    def _beats_within_timeout(self) -> Fleet:
+        if self.heartbeat_s * 2 > self.worker_timeout_s:
+            raise PydanticCustomError(
+                "fleet_heartbeat",
+                "heartbeat_s must be at most half of worker_timeout_s, or a live worker "
+                "could be taken for gone",
+            )
+        return self
+
+
 class Alert(Strict):
     """A webhook called when a business metric crosses ``threshold``."""
 
@@ -295,6 +314,7 @@ class Policy(Strict):
     exceptions: Exceptions = Exceptions()
     sla: Sla = Sla()
     alerts: list[Alert] = Field(default_factory=list)
+    fleet: Fleet = Fleet()
 
     def systems_with_role(self, role: Role) -> list[str]:
         """Names of the systems playing ``role``, in file order."""

@@ -64,8 +64,9 @@ def system_database_url(database_url: str) -> str:
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-async def launch(database_url: str, executor_id: str | None = None, concurrency: int = 16) -> None:
-    """Start DBOS in this process: recover pending workflows and serve the deals queue."""
+async def launch(database_url: str, executor_id: str, concurrency: int = 16) -> None:
+    """Start DBOS in this process as ``executor_id``: recover the workflows that id left
+    unfinished and serve the deals queue."""
     global _queue
     config: dict[str, Any] = {
         "name": APP_NAME,
@@ -73,13 +74,19 @@ async def launch(database_url: str, executor_id: str | None = None, concurrency:
         "log_level": "WARNING",
         "notification_listener_polling_interval_sec": 0.05,
     }
-    if executor_id:
-        config["executor_id"] = executor_id
+    config["executor_id"] = executor_id
     DBOS(config=config)  # type: ignore[arg-type]
     DBOS.launch()
     _queue = await DBOS.register_queue_async(
         DEALS_QUEUE, worker_concurrency=concurrency, polling_interval_sec=0.05
     )
+
+
+def recover(executor_ids: list[str]) -> int:
+    """Take over the unfinished workflows of workers that are gone: each is re-enqueued
+    once (DBOS dequeues atomically, so a second recovery of the same workflow is a no-op)
+    and runs on whichever live worker dequeues it. Returns how many were recovered."""
+    return len(DBOS._recover_pending_workflows(executor_ids))
 
 
 def shutdown() -> None:
