@@ -11,6 +11,7 @@ import asyncio
 import getpass
 import logging
 import os
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from revbridge.config.policy import Policy
 from revbridge.config.settings import Settings
 from revbridge.observability.metrics import Metrics
 from revbridge.store import config_versions, migrate
+from revbridge.store.budgets import SharedBudgets
 from revbridge.store.db import create_store_engine
 
 if TYPE_CHECKING:
@@ -91,17 +93,23 @@ def build(
     )
     runtime.install(services)
     metrics = Metrics(engine)
+    shared = policy.fleet.shared_budgets
+    if shared is None:
+        shared = engine.dialect.name == "postgresql"
+    budgets = SharedBudgets(engine, f"{socket.gethostname()}-{os.getpid()}") if shared else None
     for adapter in (services.crm, services.erp, services.tax, services.billing):
-        _observe(adapter, metrics)
+        _observe(adapter, metrics, budgets)
     return App(settings, engine, policy, digest, services, metrics)
 
 
-def _observe(adapter: Any, metrics: Metrics) -> None:
-    """Count every connector call in the metrics (each adapter calls out through
-    ``adapter.client.http``, the shared HTTP layer)."""
+def _observe(adapter: Any, metrics: Metrics, budgets: SharedBudgets | None) -> None:
+    """Count every connector call in the metrics and, in a fleet, hold the system's budget
+    across all workers (each adapter calls out through ``adapter.client.http``, the shared
+    HTTP layer)."""
     http = getattr(getattr(adapter, "client", None), "http", None)
     if http is not None:
         http.observers.append(metrics.observe_call)
+        http.shared_budget = budgets
 
 
 async def run_worker(

@@ -271,6 +271,9 @@ class Fleet(Strict):
 
     heartbeat_s: float = Field(5.0, gt=0)
     worker_timeout_s: int = Field(30, gt=0)
+    #: Hold each system's rate_limit across all workers through the database (default:
+    #: on with PostgreSQL, where many workers share it; off with SQLite, one worker).
+    shared_budgets: bool | None = None
 
     @model_validator(mode="after")
     def _beats_within_timeout(self) -> Fleet:

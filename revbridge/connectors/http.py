@@ -40,16 +40,49 @@ class Auth(Protocol):
 Observer = Callable[[CallRecord], None]
 
 
-class Budget:
-    """A per-system concurrency limit and token-bucket rate limit for this process."""
+class SharedBudget(Protocol):
+    """Limits held across every worker of the fleet (``revbridge.store.budgets``)."""
 
-    def __init__(self, max_concurrency: int | None, requests_per_s: float | None, burst: int = 1):
+    async def enter(
+        self,
+        system: str,
+        max_concurrency: int | None,
+        requests_per_s: float | None,
+        burst: int,
+        ttl_s: float,
+    ) -> int: ...
+    async def leave(self, system: str, slot: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Where a caller draws its fleet-wide budget from, and for how long a slot may be held
+    before it counts as abandoned (a worker that died holding it)."""
+
+    budget: SharedBudget
+    system: str
+    ttl_s: float
+
+
+class Budget:
+    """A per-system concurrency limit and token-bucket rate limit for this process, and,
+    with ``shared``, the same limits held for the whole fleet."""
+
+    def __init__(
+        self,
+        max_concurrency: int | None,
+        requests_per_s: float | None,
+        burst: int = 1,
+        shared: Shared | None = None,
+    ):
+        self._max = max_concurrency
         self._slots = asyncio.Semaphore(max_concurrency) if max_concurrency else None
         self._rate = requests_per_s
         self._burst = max(1, burst)
         self._tokens = float(self._burst)
         self._stamp = time.monotonic()
         self._lock = asyncio.Lock()
+        self._shared = shared
 
     async def _take_token(self) -> float:
         if not self._rate:
@@ -72,12 +105,26 @@ class Budget:
     ) -> tuple[httpx.Response, float]:
         start = time.monotonic()
         if self._slots is None:
-            await self._take_token()
-            return await call(), time.monotonic() - start
+            return await self._run(call, start)
         async with self._slots:
+            return await self._run(call, start)
+
+    async def _run(
+        self, call: Callable[[], Awaitable[httpx.Response]], start: float
+    ) -> tuple[httpx.Response, float]:
+        shared = self._shared
+        if shared is None:
             await self._take_token()
             waited = time.monotonic() - start
             return await call(), waited
+        slot = await shared.budget.enter(
+            shared.system, self._max, self._rate, self._burst, shared.ttl_s
+        )
+        try:
+            waited = time.monotonic() - start
+            return await call(), waited
+        finally:
+            await shared.budget.leave(shared.system, slot)
 
 
 @dataclass
@@ -94,6 +141,7 @@ class HttpCaller:
     idempotency_header: str = "Idempotency-Key"
     observers: list[Observer] = field(default_factory=list)
     transport: httpx.AsyncBaseTransport | None = None
+    shared_budget: SharedBudget | None = None
     _per_loop: dict[asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, Budget]] = field(
         default_factory=dict
     )
@@ -106,7 +154,11 @@ class HttpCaller:
             client = httpx.AsyncClient(
                 base_url=self.base_url, timeout=self.timeout_s, transport=self.transport
             )
-            pair = (client, Budget(self.max_concurrency, self.requests_per_s, self.burst))
+            shared = None
+            if self.shared_budget is not None:
+                shared = Shared(self.shared_budget, self.system, self.timeout_s + 5)
+            budget = Budget(self.max_concurrency, self.requests_per_s, self.burst, shared)
+            pair = (client, budget)
             self._per_loop[loop] = pair
         return pair
 

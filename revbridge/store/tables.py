@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -306,4 +307,13 @@ system_slots = Table(
     Column("slot", Integer, primary_key=True),
     Column("holder", String(120), nullable=True),
     Column("expires_at", UtcDateTime(), nullable=True),
+)
+
+#: Fleet-wide rate budget per external system: a token bucket every worker draws from.
+system_rates = Table(
+    "rb_system_rates",
+    metadata,
+    Column("system", String(64), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("refilled_at", UtcDateTime(), nullable=False),
 )
