@@ -182,11 +182,16 @@ def create_deal(
     start: date,
     end: date,
     parent: dict[str, Any] | None = None,
+    account_id: str | None = None,
 ) -> str:
-    """One open opportunity (with its account, and parent account if given); its id."""
+    """One open opportunity (with its account, and parent account if given); its id. With
+    ``account_id`` the opportunity is another deal of that existing account (``account``
+    then only names it)."""
     sf = book.seeder
-    parent_id = sf.create("Account", parent) if parent else None
-    account_id = sf.create("Account", {**account, **({"ParentId": parent_id} if parent_id else {})})
+    if account_id is None:
+        parent_id = sf.create("Account", parent) if parent else None
+        extra = {"ParentId": parent_id} if parent_id else {}
+        account_id = sf.create("Account", {**account, **extra})
     opportunity = sf.create(
         "Opportunity",
         {

@@ -317,3 +317,16 @@ system_rates = Table(
     Column("tokens", Float, nullable=False),
     Column("refilled_at", UtcDateTime(), nullable=False),
 )
+
+#: Deals of one account take turns: each waits for the account's earlier deals to finish.
+account_turns = Table(
+    "rb_account_turns",
+    metadata,
+    Column("account", String(200), primary_key=True),
+    Column("deal_key", String(200), primary_key=True),
+    Column("workflow_id", String(200), nullable=False),
+    Column("closed_at", UtcDateTime(), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index(None, "account", "state", "closed_at"),
+)
