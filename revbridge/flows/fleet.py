@@ -25,6 +25,7 @@ from revbridge.flows import runtime
 from revbridge.store import workers
 
 log = logging.getLogger(__name__)
+LEGACY_EXECUTOR = "local"
 
 
 def default_executor_id() -> str:
@@ -77,6 +78,8 @@ async def keep(
 def join(engine: Engine, me: str) -> None:
     with engine.begin() as conn:
         workers.register(conn, me, socket.gethostname(), os.getpid())
+        # Workflows left by a version whose workers all ran as DBOS's default executor.
+        workers.adopt_legacy(conn, LEGACY_EXECUTOR)
 
 
 def _beat(engine: Engine, me: str) -> bool:

@@ -50,6 +50,24 @@ def register(
         conn.execute(update(workers).where(workers.c.executor_id == executor_id).values(**values))
 
 
+def adopt_legacy(conn: Connection, executor_id: str, now: datetime | None = None) -> None:
+    """Record, once, an executor that ran before workers registered (DBOS's default
+    ``local``) as stopped, so that a survivor takes its unfinished workflows over."""
+    now = now or datetime.now(UTC)
+    insert_ignore(
+        conn,
+        workers,
+        {
+            "executor_id": executor_id,
+            "host": "",
+            "pid": 0,
+            "started_at": now,
+            "heartbeat_at": now,
+            "stopped_at": now,
+        },
+    )
+
+
 def heartbeat(conn: Connection, executor_id: str, now: datetime | None = None) -> bool:
     """Say this worker is alive; False when another worker has already taken its work over
     (the caller should then stop: its workflows run elsewhere now)."""
