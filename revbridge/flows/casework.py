@@ -6,6 +6,7 @@ transaction, so the store, the audit chain and the event stream never disagree.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from dbos import DBOS
@@ -18,6 +19,8 @@ from revbridge.store import audit, cases, deals
 from revbridge.store.deals import Stage, Status
 from revbridge.stream import sql_log
 
+EVENT_NAMESPACE = uuid.UUID("5f0c7f1e-3d0a-4a57-9d8e-2f6b1f1c0b7a")
+
 GUIDANCE = {
     "retry": "Run the failed step again as it is (after the other system was fixed).",
     "resume": "Re-read the deal from the CRM (after you fixed its data) and continue.",
@@ -27,15 +30,24 @@ GUIDANCE = {
 }
 
 
-def _event(kind: EventType, deal_key: str, correlation_id: str, data: Any) -> dict[str, Any]:
+def _event(
+    kind: EventType, deal_key: str, correlation_id: str, data: Any, origin: str
+) -> dict[str, Any]:
+    """The event, its id derived from the step that raises it (``origin``): a step that runs
+    again after a crash appends the same event, which the log then keeps once."""
     event = BusinessEvent.create(
         type=kind,
         data=data,
         source=services().source,
         correlationid=correlation_id,
         subject=deal_key,
-    )
+    ).model_copy(update={"id": str(uuid.uuid5(EVENT_NAMESPACE, f"{origin}:{kind.value}"))})
     return dict(event.model_dump(mode="json", exclude_none=True))
+
+
+def _origin() -> str:
+    """This step's place in its workflow: stable across re-executions, new in a replay."""
+    return f"{DBOS.workflow_id}:{DBOS.step_id}"
 
 
 @DBOS.step()
@@ -61,6 +73,8 @@ async def open_case(
         "request": failure.request,
         "response": failure.response,
     }
+
+    origin = _origin()
 
     def work(conn: Any) -> tuple[str, int]:
         case, created = cases.raise_case(
@@ -97,6 +111,7 @@ async def open_case(
                     "failure_class": failure.failure_class,
                     "occurrences": case.occurrences,
                 },
+                origin,
             ),
         )
         return case.case_id, case.occurrences
@@ -106,6 +121,8 @@ async def open_case(
 
 @DBOS.step()
 async def case_acted(deal_key: str, case_id: str, action: str, correlation_id: str) -> None:
+    origin = _origin()
+
     def work(conn: Any) -> None:
         cases.resolve(conn, case_id, action)
         status = {"compensate": Status.COMPENSATED, "cancel": Status.CANCELLED}
@@ -117,6 +134,7 @@ async def case_acted(deal_key: str, case_id: str, action: str, correlation_id: s
                 deal_key,
                 correlation_id,
                 {"case_id": case_id, "action": action},
+                origin,
             ),
         )
 
@@ -128,6 +146,7 @@ async def finish_deal(
     deal_key: str, correlation_id: str, refs: dict[str, Any], order: Order
 ) -> None:
     """The deal is activated: record it, audit it, publish ``order.accepted``."""
+    origin = _origin()
 
     def work(conn: Any) -> None:
         deals.advance(conn, deal_key, Stage.ACTIVATED, status=Status.ACTIVATED, refs=refs)
@@ -139,7 +158,8 @@ async def finish_deal(
             after={**refs, "total": str(order.total.amount), "currency": str(order.currency)},
             correlation_id=correlation_id,
         )
-        sql_log.append(conn, _event(EventType.ORDER_ACCEPTED, deal_key, correlation_id, order))
+        event = _event(EventType.ORDER_ACCEPTED, deal_key, correlation_id, order, origin)
+        sql_log.append(conn, event)
 
     await _store(work)
 
