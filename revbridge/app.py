@@ -124,11 +124,16 @@ async def run_worker(
     """Run deals until ``stop``: join the fleet (heartbeats, takeover of gone workers'
     deals), serve the deals queue; the CRM's change feed (when it has one) is polled after
     its durable watermark unless ``poll_s`` is None; with ``webhooks`` (host, port) pushed
-    change events are received there too."""
+    change events are received there too, and with ``REVBRIDGE_NATS_URL`` canonical events
+    on ``revbridge.ingest.>``."""
     from revbridge.flows import fleet, runtime
     from revbridge.flows.quote_to_cash import quote_to_cash, workflow_id
+    from revbridge.ingress import nats_consumer
     from revbridge.ingress.polling import poll_forever
+    from revbridge.observability.alerts import run_alerts
+    from revbridge.observability.tracing import configure_tracing
 
+    configure_tracing(app.settings)  # no-op unless an OTLP endpoint is configured
     me = executor_id or fleet.default_executor_id()
     await asyncio.to_thread(fleet.join, app.engine, me)
     await runtime.launch(database_url(app.settings), me, concurrency=concurrency)
@@ -139,10 +144,15 @@ async def run_worker(
     app.starter = start
     feed = getattr(app.services.crm, "change_feed", None)
     tasks = [asyncio.create_task(fleet.keep(app.engine, me, app.policy.fleet, stop, stop.set))]
+    interval = app.settings.alert_interval_s
+    tasks.append(asyncio.create_task(run_alerts(app.engine, app.policy, stop, interval, None, me)))
     if feed is not None and poll_s is not None:
         tasks.append(asyncio.create_task(poll_forever(app.engine, feed(), start, stop, poll_s)))
     if webhooks is not None:
         tasks.append(asyncio.create_task(_serve_webhooks(app, start, webhooks, stop)))
+    if app.settings.nats_url is not None:
+        consume = nats_consumer.run_configured(app.engine, start, app.settings, stop)
+        tasks.append(asyncio.create_task(consume))
     try:
         await stop.wait()
     finally:

@@ -11,7 +11,20 @@ import typer
 from rich.console import Console
 
 from revbridge import __version__
-from revbridge.cli import bench, config, db, demo, keys, ops, sandbox, schema, serve, worker
+from revbridge.cli import (
+    alerts,
+    bench,
+    config,
+    db,
+    demo,
+    keys,
+    ops,
+    sandbox,
+    schema,
+    serve,
+    stream,
+    worker,
+)
 from revbridge.errors import RevbridgeError
 
 app = typer.Typer(
@@ -34,6 +47,8 @@ app.command("trace")(ops.trace)
 app.command("serve")(serve.serve)
 app.add_typer(keys.app, name="keys")
 app.command("bench")(bench.bench)
+app.add_typer(alerts.app, name="alerts")
+app.add_typer(stream.app, name="stream")
 
 _state = {"debug": False}
 err = Console(stderr=True)

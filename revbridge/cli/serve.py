@@ -34,9 +34,11 @@ def serve(
     from revbridge.config.load import load_policy
     from revbridge.errors import ConfigError
     from revbridge.observability.logging import configure_logging
+    from revbridge.observability.tracing import configure_tracing
 
     settings = Settings()
     configure_logging(settings.log_level)
+    configure_tracing(settings)  # no-op unless an OTLP endpoint is configured
     engine = open_store(settings)
     path = policy or settings.policy_file
     loaded = load_policy(path) if path.exists() else None

@@ -45,6 +45,15 @@ class Settings(BaseSettings):
     nats_url: SecretStr | None = None
     """NATS server for the JetStream event log; unset means the embedded SQL event log."""
 
+    stream_replicas: int = Field(1, ge=1, le=5)
+    """Copies of each JetStream stream (3 in a cluster); applied by ``revbridge stream setup``."""
+
+    stream_ack_wait_s: float = Field(30.0, gt=0)
+    """Seconds the ingress consumer has to AckSync a message before it is redelivered."""
+
+    stream_max_deliver: int = Field(20, ge=1)
+    """Deliveries of one ingress message before JetStream stops redelivering it."""
+
     api_host: str = "127.0.0.1"
     """Interface the HTTP API, webhooks and console listen on."""
 
@@ -53,6 +62,14 @@ class Settings(BaseSettings):
 
     log_level: LogLevel = "INFO"
     """Least severe level logged."""
+
+    alert_interval_s: float = Field(60.0, ge=0)
+    """Seconds between two evaluations of the policy's alert rules in ``revbridge worker``;
+    0 turns the evaluation off in that worker."""
+
+    otlp_endpoint: str | None = None
+    """OTLP/HTTP collector to send traces to (base URL; ``/v1/traces`` is appended). Unset:
+    the standard ``OTEL_EXPORTER_OTLP_ENDPOINT`` applies; neither: no tracing."""
 
     @field_validator("log_level", mode="before")
     @classmethod

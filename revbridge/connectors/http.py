@@ -22,7 +22,7 @@ import httpx
 
 from revbridge.connectors.retry import RetryPolicy, decide
 from revbridge.errors import ConnectorError, RetryableError, TimeoutAfterSendError
-from revbridge.observability import context, redaction
+from revbridge.observability import context, redaction, tracing
 from revbridge.observability.calls import CallRecord
 
 #: Turns a non-success response into the error the caller should see (None = success).
@@ -237,6 +237,7 @@ class HttpCaller:
         waited = 0.0
         status: int | None = None
         outcome = "ok"
+        span = tracing.start_call(self.system, operation, method, attempt)
         try:
             budget = self._bound()[1]
             response, waited = await budget.run(lambda: self._send(request))
@@ -253,6 +254,7 @@ class HttpCaller:
             outcome = "retryable" if isinstance(error, RetryableError) else "permanent"
             raise
         finally:
+            tracing.end_call(span, status, outcome)
             record = CallRecord(
                 self.system, operation, outcome, status, time.monotonic() - started, attempt, waited
             )

@@ -19,10 +19,12 @@ from dbos import DBOS
 from revbridge.canonical import Customer, ExternalRef, workflow_id_for
 from revbridge.flows import casework, runtime, steps
 from revbridge.flows.outcomes import StepFailure
+from revbridge.observability import tracing
 from revbridge.ports import DealStatus, ErpOrderState, OrderPlan, TaxQuote
 
 T = TypeVar("T")
 PROCESS = "quote_to_cash"
+TURN_RECHECK_S = 5.0
 
 
 def workflow_id(deal: ExternalRef) -> str:
@@ -46,6 +48,7 @@ class _Deal:
         self.workflow_id = workflow_id(deal)
         self.correlation_id = correlation_id
         self.plan: OrderPlan | None = None
+        self.account: str | None = None  # set once the deal holds its account's turn
         self.created: dict[str, Any] = {}
 
     def status(self, text: str) -> DealStatus:
@@ -61,23 +64,30 @@ class _Deal:
 
 
 @DBOS.workflow(name=PROCESS)
+@tracing.flow_span(PROCESS)
 async def quote_to_cash(deal_ref: str, correlation_id: str) -> str:
     """Book one closed-won deal end to end; returns how it ended."""
     deal = _Deal(ExternalRef.parse(deal_ref), correlation_id)
     await steps.register_deal(deal.key, deal.workflow_id, correlation_id)
     while True:
         try:
-            return await _book(deal)
+            outcome = await _book(deal)
         except _Resume:
             continue
         except _Stop as stop:
-            return str(stop)
+            outcome = str(stop)
+        if deal.account is not None:
+            following = await steps.give_turn(deal.key, deal.account)
+            if following is not None:
+                await runtime.wake(following)
+        return outcome
 
 
 async def _book(deal: _Deal) -> str:
     package = await _needs(deal, "fetch_deal", lambda: steps.fetch_deal(deal.key, deal.ref))
     plan = await _needs(deal, "validate", lambda: steps.validate(deal.key, package))
     deal.plan = plan
+    await _wait_for_turn(deal, plan.order.customer.customer_id)
     parent: ExternalRef | None = None
     for customer in plan.hierarchy:
         parent = await _needs(deal, "upsert_erp_customer", _upsert(deal, plan, customer, parent))
@@ -113,6 +123,14 @@ async def _book(deal: _Deal) -> str:
     }
     await casework.finish_deal(deal.key, deal.correlation_id, refs, plan.order)
     return "activated"
+
+
+async def _wait_for_turn(deal: _Deal, account: str) -> None:
+    """Deals of one account are booked one at a time, in close order (see
+    ``revbridge.store.turns``); a validated deal waits here for the earlier ones."""
+    while not await steps.take_turn(deal.key, account, deal.workflow_id):
+        await runtime.wait_for_turn(TURN_RECHECK_S)
+    deal.account = account
 
 
 def _upsert(

@@ -22,6 +22,7 @@ from revbridge.ports import BillingPort, CrmPort, ErpPort, TaxPort
 APP_NAME = "revbridge"
 DEALS_QUEUE = "deals"
 CASE_TOPIC = "case_action"
+TURN_TOPIC = "account_turn"
 
 
 @dataclass
@@ -117,6 +118,17 @@ async def wait_for_action(case_id: str, occurrence: int, timeout_s: float = 3600
             continue
         if message.get("case_id") == case_id and message.get("occurrence") == occurrence:
             return dict(message)
+
+
+async def wait_for_turn(timeout_s: float) -> None:
+    """Inside a workflow: wait until woken by the account's previous deal, or ``timeout_s``
+    (the caller then checks again, so a lost wake-up only costs a little time)."""
+    await DBOS.recv_async(TURN_TOPIC, timeout_seconds=timeout_s)
+
+
+async def wake(workflow_id: str) -> None:
+    """Inside a workflow: tell ``workflow_id`` that its turn may have come."""
+    await DBOS.send_async(workflow_id, {"turn": True}, topic=TURN_TOPIC)
 
 
 async def sleep(seconds: float) -> None:

@@ -24,7 +24,7 @@ from revbridge.canonical import Customer, ExternalRef, correlation_id_for
 from revbridge.errors import NotFoundError
 from revbridge.flows.outcomes import StepFailure, failure_from_error
 from revbridge.flows.runtime import services
-from revbridge.observability import context
+from revbridge.observability import context, tracing
 from revbridge.ports import (
     DealPackage,
     DealStatus,
@@ -34,7 +34,7 @@ from revbridge.ports import (
     TaxQuote,
 )
 from revbridge.rules.readiness import plan as plan_deal
-from revbridge.store import bindings, deals, packages
+from revbridge.store import bindings, deals, packages, turns
 from revbridge.store.deals import Stage
 
 T = TypeVar("T")
@@ -60,11 +60,15 @@ async def _effect(
 ) -> T | StepFailure:
     started = datetime.now(UTC)
     correlation = correlation_id_for(ExternalRef.parse(deal_key))
-    with context.bound(correlation=correlation, deal_key=deal_key, step_name=step):
+    with (
+        context.bound(correlation=correlation, deal_key=deal_key, step_name=step),
+        tracing.span(f"step {step}", attributes={tracing.SYSTEM: system}) as span,
+    ):
         try:
             value = await call()
         except Exception as exc:  # every failure becomes a case, never a crashed flow
             failure = failure_from_error(step, exc)
+            tracing.failed(span, failure.failure_class, failure.message)
             log.warning(
                 "step failed: %s",
                 failure.message,
@@ -115,6 +119,24 @@ async def register_deal(deal_key: str, workflow_id: str, correlation_id: str) ->
 @DBOS.step()
 async def now() -> float:
     return time.time()
+
+
+@DBOS.step()
+async def take_turn(deal_key: str, account: str, workflow_id: str) -> bool:
+    """Queue the deal behind its account's earlier deals; True when it may run now."""
+
+    def work(conn: Any) -> bool:
+        deal = deals.get(conn, deal_key)
+        closed = deal.closed_at or deal.received_at if deal is not None else datetime.now(UTC)
+        return turns.take(conn, account, deal_key, workflow_id, closed)
+
+    return await _store(work)
+
+
+@DBOS.step()
+async def give_turn(deal_key: str, account: str) -> str | None:
+    """The deal is over: free its account's turn; returns the next deal's workflow id."""
+    return await _store(lambda conn: turns.give_back(conn, account, deal_key))
 
 
 @DBOS.step()
@@ -296,10 +318,17 @@ async def add_invoice_items(
 @DBOS.step()
 async def check_order_state(deal_key: str, order: ExternalRef) -> ErpOrderState | StepFailure:
     erp = services().erp
-    try:
-        return await erp.get_order_state(order)
-    except Exception as exc:
-        return failure_from_error("check_order_state", exc)
+    correlation = correlation_id_for(ExternalRef.parse(deal_key))
+    with (
+        context.bound(correlation=correlation, deal_key=deal_key, step_name="check_order_state"),
+        tracing.span("step check_order_state", attributes={tracing.SYSTEM: erp.system}) as span,
+    ):
+        try:
+            return await erp.get_order_state(order)
+        except Exception as exc:
+            failure = failure_from_error("check_order_state", exc)
+            tracing.failed(span, failure.failure_class, failure.message)
+            return failure
 
 
 @DBOS.step()

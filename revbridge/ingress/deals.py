@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy import Engine
 
 from revbridge.canonical import ExternalRef, correlation_id_for
 from revbridge.flows.quote_to_cash import workflow_id
+from revbridge.observability import context, tracing
 from revbridge.store import deals, inbox
 from revbridge.store.inbox import InboundEvent, Outcome
 
@@ -63,6 +65,15 @@ async def accept(engine: Engine, start: Starter, signal: ClosedWon) -> Outcome:
                 )
             return outcome
 
-    outcome = await asyncio.to_thread(record)
-    await start(signal.deal, correlation)
+    with (
+        context.bound(correlation=correlation, deal_key=str(signal.deal)),
+        tracing.span(
+            "ingress closed_won",
+            SpanKind.CONSUMER,
+            {"revbridge.source": signal.source, "revbridge.event_id": signal.event_id},
+        ) as span,
+    ):
+        outcome = await asyncio.to_thread(record)
+        span.set_attribute("revbridge.inbox", outcome.value)
+        await start(signal.deal, correlation)
     return outcome

@@ -5,6 +5,11 @@ shared by every process, so the figures are the same whichever process is scrape
 survive restarts. Each scrape runs a handful of aggregate queries plus one pass over the
 ``(closed_at, accepted_at)`` pairs of accepted deals (streamed, two columns).
 
+The figures themselves are module-level functions (:func:`quote_to_order_seconds`,
+:func:`deal_sync_lag_seconds`, :func:`oldest_open_case_seconds`, …) shared with the alert
+rules of :mod:`revbridge.observability.alerts`; ``revbridge_alert_firing`` reports those
+rules' last evaluated states.
+
 If the store cannot be read, the scrape still succeeds: the business families are left
 out and ``revbridge_business_metrics_up`` is 0.
 """
@@ -25,7 +30,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from revbridge.store import cases, inbox
+from revbridge.store import alerts, cases, inbox
 from revbridge.store.deals import Status
 from revbridge.store.tables import deals, exception_cases
 
@@ -93,6 +98,7 @@ class BusinessCollector(Collector):
             self._sync_lag(conn, now),
             *self._cases(conn, now),
             self._deals_by_status(conn),
+            self._alerts(conn),
             CounterMetricFamily(
                 "revbridge_duplicates_suppressed",
                 "Inbound events recognised as duplicates by the inbox (durable count).",
@@ -101,12 +107,7 @@ class BusinessCollector(Collector):
         ]
 
     def _quote_to_order(self, conn: Connection) -> Metric:
-        rows = conn.execution_options(yield_per=1000).execute(
-            select(deals.c.closed_at, deals.c.accepted_at).where(
-                deals.c.closed_at.is_not(None), deals.c.accepted_at.is_not(None)
-            )
-        )
-        buckets, total = histogram_buckets(_age(accepted, closed) for closed, accepted in rows)
+        buckets, total = histogram_buckets(quote_to_order_seconds(conn))
         return HistogramMetricFamily(
             "revbridge_quote_to_order_seconds",
             "Time from closed-won in the CRM to the order accepted by the ERP, per deal.",
@@ -115,7 +116,7 @@ class BusinessCollector(Collector):
         )
 
     def _order_to_invoice(self) -> Metric:
-        buckets, total = histogram_buckets(())
+        buckets, total = histogram_buckets(order_to_invoice_seconds())
         return HistogramMetricFamily(
             "revbridge_order_to_invoice_seconds",
             "Time from order accepted to first invoice (fills once invoice events are stored).",
@@ -124,15 +125,12 @@ class BusinessCollector(Collector):
         )
 
     def _sync_lag(self, conn: Connection, now: datetime) -> Metric:
-        oldest = conn.execute(
-            select(func.min(deals.c.received_at)).where(deals.c.status == Status.RUNNING)
-        ).scalar_one_or_none()
         lag = GaugeMetricFamily(
             "revbridge_sync_lag_seconds",
             "Age of the oldest object still being synchronised (0 when none is).",
             labels=["object"],
         )
-        lag.add_metric(["deal"], _age(now, _as_utc(oldest)))
+        lag.add_metric(["deal"], deal_sync_lag_seconds(conn, now))
         return lag
 
     def _cases(self, conn: Connection, now: datetime) -> list[Metric]:
@@ -148,14 +146,8 @@ class BusinessCollector(Collector):
             "Age of the oldest open exception case per owner (absent when it has none).",
             labels=["owner"],
         )
-        rows = conn.execute(
-            select(exception_cases.c.owner, func.min(exception_cases.c.created_at))
-            .where(exception_cases.c.state == cases.OPEN)
-            .group_by(exception_cases.c.owner)
-            .order_by(exception_cases.c.owner)
-        ).all()
-        for owner, created in rows:
-            oldest.add_metric([owner], _age(now, _as_utc(created)))
+        for owner, age in sorted(oldest_open_case_seconds(conn, now).items()):
+            oldest.add_metric([owner], age)
         return [open_cases, oldest]
 
     def _deals_by_status(self, conn: Connection) -> Metric:
@@ -170,6 +162,62 @@ class BusinessCollector(Collector):
         for status, n in counts.items():
             family.add_metric([status], n)
         return family
+
+    def _alerts(self, conn: Connection) -> Metric:
+        family = GaugeMetricFamily(
+            "revbridge_alert_firing",
+            "1 while the policy's alert rule is firing, 0 when it is not (as last evaluated).",
+            labels=["alert"],
+        )
+        for state in alerts.listing(conn):
+            family.add_metric([state.name], 1 if state.state == alerts.FIRING else 0)
+        return family
+
+
+# The figures themselves: shared by the collector above and by the alert rules
+# (revbridge.observability.alerts), so an alert and the metric it mirrors never disagree.
+
+
+def quote_to_order_seconds(conn: Connection) -> Iterator[float]:
+    """Closed-won → accepted by the ERP, per deal that has both (streamed, 1000 at a time)."""
+    rows = conn.execution_options(yield_per=1000).execute(
+        select(deals.c.closed_at, deals.c.accepted_at).where(
+            deals.c.closed_at.is_not(None), deals.c.accepted_at.is_not(None)
+        )
+    )
+    for closed, accepted in rows:
+        yield _age(accepted, closed)
+
+
+def order_to_invoice_seconds() -> tuple[float, ...]:
+    """Order accepted → first invoice, per deal: no data source yet (nothing recorded)."""
+    return ()
+
+
+def deal_sync_lag_seconds(conn: Connection, now: datetime) -> float:
+    """Age of the oldest deal still ``running`` (since received); 0 when none is."""
+    oldest = conn.execute(
+        select(func.min(deals.c.received_at)).where(deals.c.status == Status.RUNNING)
+    ).scalar_one_or_none()
+    return _age(now, _as_utc(oldest))
+
+
+def oldest_open_case_seconds(conn: Connection, now: datetime) -> dict[str, float]:
+    """Age of each owner's oldest open case; owners without one are absent."""
+    rows = conn.execute(
+        select(exception_cases.c.owner, func.min(exception_cases.c.created_at))
+        .where(exception_cases.c.state == cases.OPEN)
+        .group_by(exception_cases.c.owner)
+    ).all()
+    return {str(owner): _age(now, _as_utc(created)) for owner, created in rows}
+
+
+def open_cases_by_owner(conn: Connection) -> dict[str, int]:
+    """Open cases per owner (the sum of ``revbridge_open_cases`` over failure classes)."""
+    totals: dict[str, int] = {}
+    for (owner, _failure_class), count in cases.open_counts(conn).items():
+        totals[owner] = totals.get(owner, 0) + count
+    return totals
 
 
 def _as_utc(value: datetime | None) -> datetime | None:
