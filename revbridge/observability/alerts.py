@@ -11,8 +11,8 @@ Conditions:
 - ``exception_age_s``: age of the oldest open exception case (of ``owner``, when given);
 - ``open_exceptions``: open exception cases (of ``owner``, when given);
 - ``sync_lag_s``: age of the oldest deal still running;
-- ``order_to_invoice_p95_s`` and ``reconciliation_drift``: no data source yet; they
-  evaluate to no value and never fire.
+- ``order_to_invoice_p95_s``: p95 of accepted → first invoice over the deals invoiced;
+- ``reconciliation_drift``: no data source yet; it evaluates to no value and never fires.
 
 The webhook URL is read from the environment variable the rule names and registered as a
 secret; it is never logged or stored. A failed send (no answer, or not 2xx) is retried on
@@ -65,7 +65,7 @@ def _sync_lag(conn: Connection, now: datetime, owner: str | None) -> Decimal | N
 
 
 def _order_to_invoice_p95(conn: Connection, now: datetime, owner: str | None) -> Decimal | None:
-    durations = sorted(business_metrics.order_to_invoice_seconds())
+    durations = sorted(business_metrics.order_to_invoice_seconds(conn))
     if not durations:
         return None
     return _seconds(durations[max(0, math.ceil(len(durations) * 0.95) - 1)])

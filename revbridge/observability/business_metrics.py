@@ -94,7 +94,7 @@ class BusinessCollector(Collector):
     def families(self, conn: Connection, now: datetime) -> list[Metric]:
         return [
             self._quote_to_order(conn),
-            self._order_to_invoice(),
+            self._order_to_invoice(conn),
             self._sync_lag(conn, now),
             *self._cases(conn, now),
             self._deals_by_status(conn),
@@ -115,11 +115,11 @@ class BusinessCollector(Collector):
             sum_value=total,
         )
 
-    def _order_to_invoice(self) -> Metric:
-        buckets, total = histogram_buckets(order_to_invoice_seconds())
+    def _order_to_invoice(self, conn: Connection) -> Metric:
+        buckets, total = histogram_buckets(order_to_invoice_seconds(conn))
         return HistogramMetricFamily(
             "revbridge_order_to_invoice_seconds",
-            "Time from order accepted to first invoice (fills once invoice events are stored).",
+            "Time from the order accepted by the ERP to its first invoice in billing, per deal.",
             buckets=buckets,
             sum_value=total,
         )
@@ -189,9 +189,16 @@ def quote_to_order_seconds(conn: Connection) -> Iterator[float]:
         yield _age(accepted, closed)
 
 
-def order_to_invoice_seconds() -> tuple[float, ...]:
-    """Order accepted → first invoice, per deal: no data source yet (nothing recorded)."""
-    return ()
+def order_to_invoice_seconds(conn: Connection) -> Iterator[float]:
+    """Accepted by the ERP → first invoice issued by billing (Stripe's
+    ``invoice.finalized``, see ``POST /v1/webhooks/stripe``), per deal that has both."""
+    rows = conn.execution_options(yield_per=1000).execute(
+        select(deals.c.accepted_at, deals.c.invoiced_at).where(
+            deals.c.accepted_at.is_not(None), deals.c.invoiced_at.is_not(None)
+        )
+    )
+    for accepted, invoiced in rows:
+        yield _age(invoiced, accepted)
 
 
 def deal_sync_lag_seconds(conn: Connection, now: datetime) -> float:

@@ -55,6 +55,7 @@ class Deal:
     received_at: datetime
     accepted_at: datetime | None
     activated_at: datetime | None
+    invoiced_at: datetime | None
     updated_at: datetime
 
 
@@ -114,6 +115,25 @@ def advance(
     if refs:
         values["refs"] = {**current.refs, **refs}
     conn.execute(update(deals).where(deals.c.deal_key == deal_key).values(**values))
+
+
+def mark_invoiced(conn: Connection, correlation_id: str, at: datetime) -> bool:
+    """Record the deal's first invoice (billing said so); an earlier one stays. True when
+    a deal with that correlation id exists."""
+    row = conn.execute(
+        select(deals.c.deal_key, deals.c.invoiced_at).where(
+            deals.c.correlation_id == correlation_id
+        )
+    ).first()
+    if row is None:
+        return False
+    if row.invoiced_at is None or at < row.invoiced_at:
+        conn.execute(
+            update(deals)
+            .where(deals.c.deal_key == row.deal_key)
+            .values(invoiced_at=at, updated_at=datetime.now(UTC))
+        )
+    return True
 
 
 def get(conn: Connection, deal_key: str) -> Deal | None:

@@ -187,6 +187,7 @@ deals = Table(
     Column("received_at", UtcDateTime(), nullable=False),
     Column("accepted_at", UtcDateTime(), nullable=True),
     Column("activated_at", UtcDateTime(), nullable=True),
+    Column("invoiced_at", UtcDateTime(), nullable=True),
     Column("updated_at", UtcDateTime(), nullable=False),
     Index(None, "status", "updated_at"),
     Index(None, "correlation_id"),

@@ -16,6 +16,7 @@ import asyncio
 import json
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -27,7 +28,7 @@ from revbridge.api.deps import ApiContext, Context
 from revbridge.api.problems import problem
 from revbridge.canonical.events import BusinessEvent, EventType
 from revbridge.ingress.webhooks import webhook_app
-from revbridge.store import audit, inbox
+from revbridge.store import audit, deals, inbox
 from revbridge.store.inbox import InboundEvent, Outcome
 from revbridge.stream import sql_log
 
@@ -84,19 +85,34 @@ def canonical_event(event: dict[str, Any]) -> BusinessEvent | None:
         return None
     obj = event.get("data", {}).get("object", {}) if isinstance(event.get("data"), dict) else {}
     obj = obj if isinstance(obj, dict) else {}
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    correlation = str((metadata or {}).get("correlation_id") or f"stripe-{event['id']}")
+    correlation = _correlation_of(obj) or f"stripe-{event['id']}"
     extra = {"stripeevent": str(event["id"])}
     if isinstance(obj.get("customer"), str):
         extra["stripecustomer"] = obj["customer"]
+    created = event.get("created")
+    when = {"time": datetime.fromtimestamp(created, UTC)} if type(created) is int else {}
     return BusinessEvent(
         id=str(uuid.uuid5(_NAMESPACE, str(event["id"]))),
         source="/stripe",
         type=kind,
+        **when,
         subject=f"stripe:{obj['id']}" if isinstance(obj.get("id"), str) else None,
         correlationid=correlation[:128] if correlation.isascii() else f"stripe-{event['id']}",
         **extra,
     )
+
+
+def _correlation_of(obj: dict[str, Any]) -> str | None:
+    """The deal's correlation id revbridge put in the metadata of the Stripe object, or of
+    the subscription an invoice bills (``parent.subscription_details`` on current API
+    versions, ``subscription_details`` on older ones)."""
+    parent = obj.get("parent")
+    details = parent.get("subscription_details") if isinstance(parent, dict) else None
+    for holder in (obj, details, obj.get("subscription_details")):
+        metadata = holder.get("metadata") if isinstance(holder, dict) else None
+        if isinstance(metadata, dict) and isinstance(metadata.get("correlation_id"), str):
+            return str(metadata["correlation_id"])
+    return None
 
 
 def _record(context: ApiContext, event: dict[str, Any]) -> JSONResponse:
@@ -117,6 +133,8 @@ def _record(context: ApiContext, event: dict[str, Any]) -> JSONResponse:
                 offset = sql_log.append(
                     conn, json.loads(canonical.model_dump_json(exclude_none=True))
                 )
+                if canonical.type is EventType.INVOICE_POSTED:
+                    deals.mark_invoiced(conn, canonical.correlationid, canonical.time)
             audit.append(
                 conn,
                 actor="webhook:stripe (signature)",

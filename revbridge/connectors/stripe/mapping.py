@@ -30,6 +30,9 @@ Record = dict[str, Any]
 
 CUSTOMER_ID_KEY = "revbridge_customer_id"
 ORDER_ID_KEY = "revbridge_order_id"
+#: The deal's correlation id, which Stripe copies onto the subscription's invoices
+#: (``parent.subscription_details.metadata``): how an invoice event finds its deal.
+CORRELATION_KEY = "correlation_id"
 LINE_ID_KEY = "revbridge_line_id"
 ADDRESS_KEYS = ("line1", "line2", "city", "state", "postal_code", "country")
 RECURRING_KINDS = ("subscription", "usage")
@@ -209,6 +212,7 @@ def subscription_params(
             ORDER_ID_KEY: order.order_id,
             "crm_opportunity": order.source.id,
             CUSTOMER_ID_KEY: order.customer.customer_id,
+            CORRELATION_KEY: order.correlation_id,
         },
     }
     if collection_method == "send_invoice":
@@ -254,7 +258,11 @@ def invoice_item_params(
     params: Record = {
         "customer": customer_id,
         "description": line.description or line.sku,
-        "metadata": {ORDER_ID_KEY: plan.order.order_id, LINE_ID_KEY: line.line_id},
+        "metadata": {
+            ORDER_ID_KEY: plan.order.order_id,
+            LINE_ID_KEY: line.line_id,
+            CORRELATION_KEY: plan.order.correlation_id,
+        },
     }
     if price is not None and price_covers(price, line):
         if api_version_at_least(api_version, PRICING_PARAM_SINCE):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -11,7 +12,9 @@ import pytest
 from sqlalchemy import Engine
 
 from revbridge.api.signatures import sign
-from revbridge.store import inbox
+from revbridge.observability.business_metrics import order_to_invoice_seconds
+from revbridge.store import deals, inbox
+from revbridge.store.deals import Stage
 from revbridge.stream import sql_log
 
 SECRET = "whsec_test_5b1f0c2e9a7d4e3f8a6b"
@@ -124,3 +127,46 @@ def test_a_signed_body_that_is_not_json_is_400(client: httpx.Client, store_engin
     )
     assert answer.status_code == 400
     assert _inbox_count(store_engine) == 0
+
+
+def test_the_first_invoice_of_a_deals_subscription_measures_order_to_invoice(
+    client: httpx.Client, store_engine: Engine
+) -> None:
+    accepted = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
+    with store_engine.begin() as conn:
+        deals.register(conn, "salesforce:006INV", "wf-inv", "corr-inv-1", accepted)
+        deals.advance(conn, "salesforce:006INV", Stage.ACCEPTED, accepted_at=accepted)
+
+    def finalized(event_id: str, created: datetime) -> bytes:
+        subscription = {"subscription": "sub_1", "metadata": {"correlation_id": "corr-inv-1"}}
+        invoice = {
+            "id": f"in_{event_id}",
+            "object": "invoice",
+            "customer": "cus_42",
+            "metadata": {},
+            "parent": {"type": "subscription_details", "subscription_details": subscription},
+        }
+        event = {
+            "id": f"evt_{event_id}",
+            "object": "event",
+            "type": "invoice.finalized",
+            "created": int(created.timestamp()),
+            "data": {"object": invoice},
+        }
+        return json.dumps(event).encode()
+
+    # the second invoice (a year later) arrives first; the first one still counts
+    for event_id, created in (("later", accepted.replace(year=2028)), ("first", accepted)):
+        body = finalized(event_id, created + timedelta(hours=2))
+        answer = client.post(
+            "/v1/webhooks/stripe",
+            content=body,
+            headers={"Stripe-Signature": sign(SECRET, body, int(time.time()))},
+        )
+        assert answer.status_code == 200, answer.text
+    with store_engine.connect() as conn:
+        deal = deals.get(conn, "salesforce:006INV")
+        waits = list(order_to_invoice_seconds(conn))
+    assert deal is not None
+    assert deal.invoiced_at == accepted + timedelta(hours=2)
+    assert waits == [7200.0]

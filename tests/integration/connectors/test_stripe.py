@@ -266,6 +266,7 @@ def test_uk_deal_books_one_customer_one_subscription_and_one_invoice_item(
         "revbridge_order_id": "ord_uk_0001",
         "crm_opportunity": OPPORTUNITY.id,
         "revbridge_customer_id": "cus_northwind_uk",
+        "correlation_id": CORRELATION_ID,
     }
     sub_items = {i["_price"]: i for i in snapshot["subscription_items"]}
     assert sub_items.keys() == {prices["sub-platform-annual_gbp"], prices["usg-api-calls_gbp"]}
@@ -278,7 +279,11 @@ def test_uk_deal_books_one_customer_one_subscription_and_one_invoice_item(
     assert item["pricing"]["price_details"]["price"] == prices["svc-implementation_gbp"]
     assert item["amount"] == 1_200_000
     assert item["currency"] == "gbp"
-    assert item["metadata"] == {"revbridge_order_id": "ord_uk_0001", "revbridge_line_id": "2"}
+    assert item["metadata"] == {
+        "revbridge_order_id": "ord_uk_0001",
+        "revbridge_line_id": "2",
+        "correlation_id": CORRELATION_ID,
+    }
 
 
 def test_booking_the_deal_twice_creates_nothing_new(
