@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from revbridge.app import open_store
 from revbridge.config.settings import Settings
+from revbridge.store import api_keys
 from revbridge.store.tables import event_log, inbox
 from revbridge.testing.servers import free_port
 
@@ -48,12 +49,11 @@ def test_every_acknowledged_event_is_in_the_store_after_a_sigkill(
         "REVBRIDGE_POLICY_FILE": str(tmp_path / "none.yaml"),
         "REVBRIDGE_DURABILITY": "strict",
     }
-    created = subprocess.run(
-        [REVBRIDGE, "keys", "create", "--role", "integration_support", "--name", "durability"],
-        env=env, capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
+    engine = open_store(Settings(database_url=database_url))  # type: ignore[arg-type]
+    with engine.begin() as conn:
+        _key, token = api_keys.create(conn, "durability", "integration_support")
     headers = {
-        "Authorization": f"Bearer {created.stdout.strip().splitlines()[-1]}",
+        "Authorization": f"Bearer {token}",
         "Content-Type": "application/cloudevents+json",
     }
     port = free_port()
@@ -95,7 +95,6 @@ def test_every_acknowledged_event_is_in_the_store_after_a_sigkill(
         thread.join(10)
 
     acked = {event for per_client in acknowledged for event in per_client}
-    engine = open_store(Settings(database_url=database_url))  # type: ignore[arg-type]
     with engine.connect() as conn:
         stored = set(conn.execute(select(inbox.c.event_id).where(inbox.c.source == SOURCE)))
         logged = conn.execute(select(event_log.c.event_id)).scalars().all()
