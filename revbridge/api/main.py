@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import Engine
 
-from revbridge import __version__
+from revbridge import __version__, console
 from revbridge.api import problems
 from revbridge.api.auth import Reader
 from revbridge.api.deps import ApiContext, Replay
@@ -100,6 +100,7 @@ def create_app(
     app.include_router(metrics.router)
     for module in (events, deals, customers, exceptions, orders, replays, audit, webhooks):
         app.include_router(module.router, prefix=PREFIX)
+    app.mount(console.PATH, console.build(context))  # session auth, see docs/console.md
 
     def document() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -23,6 +23,7 @@ from revbridge.cli import (
     schema,
     serve,
     stream,
+    users,
     worker,
 )
 from revbridge.errors import RevbridgeError
@@ -46,6 +47,7 @@ app.command("replay")(ops.replay)
 app.command("trace")(ops.trace)
 app.command("serve")(serve.serve)
 app.add_typer(keys.app, name="keys")
+app.add_typer(users.app, name="users")
 app.command("bench")(bench.bench)
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(stream.app, name="stream")

@@ -57,7 +57,10 @@ def serve(
         settings, engine, loaded, start=_starter(database_url(settings)), receivers=receivers
     )
     bind_host, bind_port = host or settings.api_host, port or settings.api_port
-    out.print(f"revbridge API on http://{bind_host}:{bind_port}/v1 (policy: {loaded and path})")
+    out.print(
+        f"revbridge API on http://{bind_host}:{bind_port}/v1, console on "
+        f"http://{bind_host}:{bind_port}/console/ (policy: {loaded and path})"
+    )
     # uvicorn's loggers go through revbridge's handler (request lines never carry headers)
     uvicorn.run(app, host=bind_host, port=bind_port, log_config=None)
 

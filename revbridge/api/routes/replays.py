@@ -56,7 +56,7 @@ class ReplayResult(BaseModel):
     deals: list[Replayed]
 
 
-def _chosen(conn: Connection, command: ReplayCommand) -> list[deals.Deal]:
+def chosen_deals(conn: Connection, command: ReplayCommand) -> list[deals.Deal]:
     if command.deal is not None:
         found = deals.get(conn, command.deal)
         if found is None:
@@ -75,16 +75,18 @@ def _chosen(conn: Connection, command: ReplayCommand) -> list[deals.Deal]:
 def replay(command: ReplayCommand, context: Context, who: Replayer) -> Any:
     """Preview (``dry_run``) or start replays of the chosen deals."""
     with context.engine.connect() as conn:
-        chosen = _chosen(conn, command)
+        chosen = chosen_deals(conn, command)
     if command.dry_run:
         return ReplayResult(
             dry_run=True,
             deals=[Replayed(deal=d.deal_key, workflow_id=d.workflow_id) for d in chosen],
         )
-    return ReplayResult(dry_run=False, deals=[_one(context, who, d, command) for d in chosen])
+    return ReplayResult(dry_run=False, deals=[replay_one(context, who, d, command) for d in chosen])
 
 
-def _one(context: ApiContext, who: Principal, deal: deals.Deal, command: ReplayCommand) -> Replayed:
+def replay_one(
+    context: ApiContext, who: Principal, deal: deals.Deal, command: ReplayCommand
+) -> Replayed:
     result = Replayed(deal=deal.deal_key, workflow_id=deal.workflow_id)
     try:
         result.new_workflow_id = context.replay(deal.workflow_id, command.from_step)

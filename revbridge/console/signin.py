@@ -1,0 +1,117 @@
+"""Sign-in and sign-out.
+
+The sign-in form is protected against login CSRF by a double-submit token (a short-lived
+cookie and the same value in the form). A failed attempt says only that the username or
+password is wrong; attempts are throttled per client address. Passwords are never
+logged. Signing in starts a session (see :mod:`revbridge.store.console_users`);
+signing out ends it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from revbridge.console.rendering import page
+from revbridge.console.session import (
+    COOKIE,
+    LOGIN_COOKIE,
+    Actor,
+    ConsoleDep,
+    Posted,
+    same_token,
+)
+from revbridge.store import audit, console_users
+
+router = APIRouter()
+log = logging.getLogger(__name__)
+FAILED = "The username or password is not right, or the account is disabled."
+
+
+def _base(request: Request) -> str:
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def _next(request: Request, wanted: str) -> str:
+    """Where to go after signing in: a console page, never another site."""
+    base = _base(request)
+    ok = wanted.startswith(f"{base}/") and "//" not in wanted and "\\" not in wanted
+    return wanted if ok and len(wanted) < 500 else f"{base}/"
+
+
+def _login_form(request: Request, status: int = 200, error: str | None = None) -> Response:
+    token = secrets.token_hex(16)
+    response = page(
+        request,
+        "login.html",
+        status_code=status,
+        error=error,
+        login_token=token,
+        next=_next(request, request.query_params.get("next", "")),
+    )
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        max_age=3600,
+        path=_base(request) or "/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request) -> Response:
+    return _login_form(request)
+
+
+@router.post("/login")
+def login(request: Request, form: Posted, console: ConsoleDep) -> Response:
+    """Check the password; start a session and go to the page asked for."""
+    if not same_token(form.get("login_token", ""), request.cookies.get(LOGIN_COOKIE, "")):
+        return _login_form(request, 403, "The sign-in form expired. Please try again.")
+    client = request.client.host if request.client else "unknown"
+    if console.logins.check(f"login:{client}"):
+        raise HTTPException(429, "Too many sign-in attempts. Wait a minute and try again.")
+    username, password = form.get("username", "").strip(), form.get("password", "")
+    if not username or not password or len(username) > 80 or len(password) > 1024:
+        return _login_form(request, 401, FAILED)
+    engine = console.context.engine
+    with engine.begin() as conn:
+        user = console_users.authenticate(conn, username, password)
+        if user is None:
+            log.info("console sign-in refused", extra={"client": client})
+            return _login_form(request, 401, FAILED)
+        token = console_users.open_session(conn, user.username)
+        audit.append(
+            conn,
+            actor=f"console:{user.username} ({user.role})",
+            action="console.signed_in",
+            subject=f"console:{user.username}",
+        )
+    response = RedirectResponse(_next(request, form.get("next", "")), 303)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(console_users.SESSION_TTL.total_seconds()),
+        path=_base(request) or "/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    response.delete_cookie(LOGIN_COOKIE, path=_base(request) or "/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, user: Actor, console: ConsoleDep) -> Response:
+    """End the session and go back to the sign-in page."""
+    with console.context.engine.begin() as conn:
+        console_users.close_session(conn, request.cookies.get(COOKIE, ""))
+    response = RedirectResponse(f"{_base(request)}/login", 303)
+    response.delete_cookie(COOKIE, path=_base(request) or "/", httponly=True, samesite="lax")
+    return response
