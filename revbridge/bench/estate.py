@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -69,13 +69,18 @@ def wait_up(url: str) -> None:
 
 
 @contextmanager
-def sandbox_processes(profile: str) -> Iterator[LocalEstate]:
-    """The four sandboxes, one process each, configured for ``profile``."""
+def sandbox_processes(
+    profile: str, extra_options: Mapping[str, Mapping[str, Any]] | None = None
+) -> Iterator[LocalEstate]:
+    """The four sandboxes, one process each, configured for ``profile`` (``extra_options``
+    are merged into each sandbox's ``create_app`` options)."""
     from revbridge.sandboxes.registry import available
 
     estate = LocalEstate()
     processes = []
     options = profile_options(profile)
+    for name, extra in (extra_options or {}).items():
+        options[name] = {**options.get(name, {}), **extra}
     try:
         for name in available():
             port = free_port()

@@ -14,6 +14,7 @@ from revbridge import __version__
 from revbridge.cli import (
     alerts,
     bench,
+    chaos,
     config,
     db,
     demo,
@@ -49,6 +50,7 @@ app.command("serve")(serve.serve)
 app.add_typer(keys.app, name="keys")
 app.add_typer(users.app, name="users")
 app.command("bench")(bench.bench)
+app.command("chaos")(chaos.chaos)
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(stream.app, name="stream")
 

@@ -1,0 +1,140 @@
+"""Everything the invariants are checked against, read after the run from where it lives.
+
+The systems' side comes from each sandbox's ``GET /_sandbox/state`` (not fault-injected),
+parsed with ``Decimal`` for every number so that no amount passes through a float.
+revbridge's side comes from its own tables (deals, cases, inbox, audit log) and from DBOS's
+workflow statuses. :class:`Evidence` holds plain values, so the invariants are pure
+functions of it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, func, select
+
+from revbridge.store import audit, cases, deals, inbox
+from revbridge.store.audit import ChainReport
+from revbridge.store.tables import exception_cases
+from revbridge.store.tables import inbox as inbox_table
+
+Record = dict[str, Any]
+
+
+@dataclass
+class Evidence:
+    """The estate after the run: the CRM, ERP, billing and tax records, and revbridge's."""
+
+    closed: dict[str, str | None]  # opportunity id → seeded defect (None: a clean deal)
+    opportunities: dict[str, Record]
+    accounts: dict[str, Record]
+    erp_customers: list[Record]
+    erp_orders: list[Record]
+    billing_customers: list[Record]
+    subscriptions: list[Record]
+    invoice_items: list[Record]
+    tax_documents: list[Record]
+    deals: dict[str, deals.Deal]  # by deal key
+    cases: dict[str, list[cases.CaseRow]]  # by deal key, oldest first
+    inbox_rows: dict[str, int]  # inbox rows by business key
+    duplicates_suppressed: int
+    workflows: dict[str, str]  # DBOS status by workflow id
+    audit: ChainReport
+    faults: dict[str, dict[str, int]]  # injected by sandbox and kind
+    cdc_delivery: dict[str, Any]  # the Salesforce push relay's delivery log
+
+
+def sandbox_state(url: str) -> Record:
+    """A sandbox's ``/_sandbox/state`` with every JSON number as a Decimal."""
+    response = httpx.get(f"{url}/_sandbox/state", timeout=600)
+    response.raise_for_status()
+    state: Record = json.loads(response.content, parse_float=Decimal, parse_int=Decimal)
+    return state
+
+
+def fault_counts(urls: dict[str, str]) -> dict[str, dict[str, int]]:
+    """What each sandbox injected so far, by kind."""
+    return {
+        name: {k: int(v) for k, v in sandbox_state(url)["_faults"].items()}
+        for name, url in urls.items()
+    }
+
+
+def workflow_statuses(database_url: str) -> dict[str, str]:
+    """DBOS's status of every workflow (``SUCCESS``, ``PENDING``, ``ENQUEUED``, ``ERROR``...)."""
+    from dbos import DBOSClient
+
+    from revbridge.flows.runtime import system_database_url
+
+    client = DBOSClient(system_database_url=system_database_url(database_url))
+    try:
+        found = client.list_workflows(load_input=False, load_output=False)
+        return {w.workflow_id: str(w.status) for w in found}
+    finally:
+        client.destroy()
+
+
+def gather(
+    urls: dict[str, str],
+    engine: Engine,
+    workflows: dict[str, str],
+    closed: dict[str, str | None],
+) -> Evidence:
+    """Read the four sandboxes and revbridge's store (``workflows`` come from DBOS)."""
+    sf, ns = sandbox_state(urls["salesforce"]), sandbox_state(urls["netsuite"])
+    stripe, tax = sandbox_state(urls["stripe"]), sandbox_state(urls["avalara"])
+    records = sf["records"]
+    store = _store(engine)
+    return Evidence(
+        closed=closed,
+        opportunities={r["Id"]: r for r in records["Opportunity"]},
+        accounts={r["Id"]: r for r in records["Account"]},
+        erp_customers=list(ns["records"]["customer"].values()),
+        erp_orders=list(ns["records"]["salesOrder"].values()),
+        billing_customers=stripe["customers"],
+        subscriptions=stripe["subscriptions"],
+        invoice_items=stripe["invoiceitems"],
+        tax_documents=tax["transactions"],
+        workflows=workflows,
+        faults={
+            name: {k: int(v) for k, v in state["_faults"].items()}
+            for name, state in (
+                ("salesforce", sf),
+                ("netsuite", ns),
+                ("stripe", stripe),
+                ("avalara", tax),
+            )
+        },
+        cdc_delivery={
+            k: v if isinstance(v, list) else int(v) for k, v in sf["cdc_delivery"].items()
+        },
+        **store,
+    )
+
+
+def _store(engine: Engine) -> dict[str, Any]:
+    with engine.connect() as conn:
+        rows = deals.by_status(conn, limit=10_000_000)
+        by_deal: dict[str, list[cases.CaseRow]] = {}
+        for case in conn.execute(select(exception_cases).order_by(exception_cases.c.created_at)):
+            by_deal.setdefault(case.deal_key, []).append(cases.CaseRow(**case._asdict()))
+        inbox_rows = {
+            str(key): int(n)
+            for key, n in conn.execute(
+                select(inbox_table.c.business_key, func.count()).group_by(
+                    inbox_table.c.business_key
+                )
+            )
+        }
+        suppressed = inbox.duplicates_suppressed(conn)
+    return {
+        "deals": {d.deal_key: d for d in rows},
+        "cases": by_deal,
+        "inbox_rows": inbox_rows,
+        "duplicates_suppressed": suppressed,
+        "audit": audit.verify(engine),
+    }
