@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 UV_VERSION := 0.13.9
+# Three test processes, one test file each at a time: most tests wait on real worker and
+# sandbox processes, so the 2-core machine has room for three.
+PYTEST_ARGS ?= -n 3 --dist loadfile
 
 .PHONY: install demo test lint typecheck contracts browser pytest bench lock sandboxes clean
 

@@ -120,12 +120,14 @@ async def run_worker(
     poll_s: float | None = 0.5,
     webhooks: tuple[str, int] | None = None,
     executor_id: str | None = None,
+    metrics: tuple[str, int] | None = None,
 ) -> None:
     """Run deals until ``stop``: join the fleet (heartbeats, takeover of gone workers'
     deals), serve the deals queue; the CRM's change feed (when it has one) is polled after
     its durable watermark unless ``poll_s`` is None; with ``webhooks`` (host, port) pushed
     change events are received there too, and with ``REVBRIDGE_NATS_URL`` canonical events
-    on ``revbridge.ingest.>``."""
+    on ``revbridge.ingest.>``; with ``metrics`` (host, port) this worker's metrics are
+    served there (``GET /metrics``)."""
     from revbridge.flows import fleet, runtime
     from revbridge.flows.quote_to_cash import quote_to_cash, workflow_id
     from revbridge.ingress import nats_consumer
@@ -142,6 +144,12 @@ async def run_worker(
         await runtime.start_deal(quote_to_cash, workflow_id(deal), str(deal), correlation_id)
 
     app.starter = start
+    exporter = None
+    if metrics is not None:
+        from prometheus_client import start_http_server
+
+        app.metrics.watch_queue(runtime.queue_depth, runtime.DEALS_QUEUE)
+        exporter, _ = start_http_server(metrics[1], metrics[0], registry=app.metrics.registry)
     feed = getattr(app.services.crm, "change_feed", None)
     tasks = [asyncio.create_task(fleet.keep(app.engine, me, app.policy.fleet, stop, stop.set))]
     interval = app.settings.alert_interval_s
@@ -162,6 +170,8 @@ async def run_worker(
         # Workflows waiting on an exception case are interrupted here by design; a surviving
         # or the next worker takes them over, so their cancellation is not worth a warning.
         logging.getLogger("dbos").setLevel(logging.ERROR)
+        if exporter is not None:
+            exporter.shutdown()
         await asyncio.to_thread(runtime.shutdown)
         fleet.leave(app.engine, me)  # DBOS has shut this loop's default executor down
 

@@ -98,6 +98,7 @@ async def _run(
 ) -> dict[str, Any]:
     from revbridge.app import build, run_worker
     from revbridge.cli.sandbox import catalog_from_policy
+    from revbridge.flows import runtime
     from revbridge.sandboxes.registry import available
     from revbridge.sandboxes.seed import close_deals, seed_estate
     from revbridge.testing.estate import local_estate
@@ -122,6 +123,9 @@ async def _run(
         out.print(f"closed {deals} deals in the CRM sandbox; revbridge is booking them")
         counts = await _follow(app.engine, deals, limit_s)
         elapsed = time.monotonic() - started
+        activated = [d.workflow_id for d in await asyncio.to_thread(_all_deals, app.engine)
+                     if d.status.value == "activated"]  # fmt: skip
+        await runtime.wait_finished(activated, timeout_s=30)
         summary = _summary(app.engine, manifest.deals, counts, elapsed)
         if keep_running:
             out.print("everything is up; press Ctrl-C to stop")

@@ -23,6 +23,9 @@ def worker(
     webhooks: str | None = typer.Option(
         None, help="HOST:PORT to receive pushed change events on (POST /webhooks/<system>/changes)."
     ),
+    metrics: str | None = typer.Option(
+        None, help="HOST:PORT to serve this worker's Prometheus metrics on (GET /metrics)."
+    ),
     executor_id: str | None = typer.Option(
         None,
         envvar="REVBRIDGE_EXECUTOR_ID",
@@ -53,6 +56,7 @@ def worker(
             poll_s=poll or None,
             webhooks=_address(webhooks) if webhooks else None,
             executor_id=executor_id,
+            metrics=_address(metrics) if metrics else None,
         )
 
     asyncio.run(main())

@@ -46,7 +46,8 @@ def take_over(engine: Engine, me: str, fleet: Fleet, host: str | None = None) ->
             if not workers.claim(conn, worker.executor_id, me):
                 continue
         count = runtime.recover([worker.executor_id])
-        log.warning(
+        log.log(
+            logging.WARNING if count else logging.DEBUG,
             "took over worker %s (last heartbeat %s): %d unfinished deal(s) recovered",
             worker.executor_id,
             worker.heartbeat_at.isoformat(),

@@ -8,6 +8,7 @@ from the opportunity, so a second trigger for the same deal attaches to the firs
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,36 @@ def recover(executor_ids: list[str]) -> int:
     once (DBOS dequeues atomically, so a second recovery of the same workflow is a no-op)
     and runs on whichever live worker dequeues it. Returns how many were recovered."""
     return len(DBOS._recover_pending_workflows(executor_ids))
+
+
+async def wait_finished(workflow_ids: list[str], timeout_s: float) -> bool:
+    """Wait until every one of these workflows has returned (SUCCESS); False on timeout.
+    A deal's status can say "activated" a step or two before its workflow returns."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    pending = list(workflow_ids)
+    while pending:
+        statuses = [await DBOS.get_workflow_status_async(wid) for wid in pending]
+        pending = [
+            wid
+            for wid, status in zip(pending, statuses, strict=True)
+            if status is None or status.status != "SUCCESS"
+        ]
+        if not pending:
+            return True
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.1)
+    return True
+
+
+def queue_depth() -> dict[str, int]:
+    """The deals queue's workflows by state (ENQUEUED, PENDING), fleet-wide."""
+    queued = DBOS.list_queued_workflows(queue_name=DEALS_QUEUE, load_input=False, load_output=False)
+    counts: dict[str, int] = {}
+    for workflow in queued:
+        counts[workflow.status] = counts.get(workflow.status, 0) + 1
+    return counts
 
 
 def shutdown() -> None:

@@ -16,13 +16,17 @@ Technical families (this process only):
 - ``revbridge_rate_limit_wait_seconds_total{system}``: time spent waiting for the system's
   concurrency slot and rate budget;
 - ``revbridge_http_requests_total{method,route,status}`` and
-  ``revbridge_http_request_seconds{route}``: revbridge's own API, by route *template*.
+  ``revbridge_http_request_seconds{route}``: revbridge's own API, by route *template*;
+- ``revbridge_queue_depth{queue,state}``: in a worker (``revbridge worker --metrics``), the
+  deals' workflows waiting on the queue and running.
 
 Business families are listed in :mod:`revbridge.observability.business_metrics`.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from prometheus_client import (
@@ -32,6 +36,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from revbridge.observability.business_metrics import BUSINESS_BUCKETS, BusinessCollector
 from revbridge.observability.calls import CallRecord
@@ -40,6 +46,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 __all__ = ["BUSINESS_BUCKETS", "CALL_BUCKETS", "REQUEST_BUCKETS", "Metrics", "render"]
+
+log = logging.getLogger(__name__)
 
 #: Vendor API latency: 10 ms … 2 min (timeouts and slow batch endpoints included).
 CALL_BUCKETS: tuple[float, ...] = (
@@ -103,6 +111,11 @@ class Metrics:
             self.business = BusinessCollector(engine)
             self.registry.register(self.business)
 
+    def watch_queue(self, depth: Callable[[], Mapping[str, int]], queue: str) -> None:
+        """Report ``revbridge_queue_depth{queue,state}`` from ``depth()`` (workflows by state,
+        e.g. ENQUEUED, PENDING), read at scrape time."""
+        self.registry.register(_QueueDepth(depth, queue))
+
     def observe_call(self, record: CallRecord) -> None:
         """Count one connector attempt; append this to ``HttpCaller.observers``."""
         self.connector_calls.labels(record.system, record.operation, record.outcome).inc()
@@ -119,6 +132,27 @@ class Metrics:
         the raw path, so that label values stay few."""
         self.http_requests.labels(method.upper(), route, str(status)).inc()
         self.http_request_seconds.labels(route).observe(max(0.0, seconds))
+
+
+class _QueueDepth(Collector):
+    def __init__(self, depth: Callable[[], Mapping[str, int]], queue: str) -> None:
+        self.depth, self.queue = depth, queue
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "revbridge_queue_depth",
+            "Deals' workflows on the queue, by state: ENQUEUED (waiting for a worker), "
+            "PENDING (running or waiting on a case).",
+            labels=["queue", "state"],
+        )
+        try:
+            counts = dict(self.depth())
+        except Exception:  # a scrape never fails because the queue could not be read
+            log.warning("queue depth could not be read", exc_info=True)
+            return
+        for state in ("ENQUEUED", "PENDING"):
+            family.add_metric([self.queue, state], counts.get(state, 0))
+        yield family
 
 
 def render(metrics: Metrics) -> tuple[bytes, str]:
