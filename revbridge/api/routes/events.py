@@ -2,7 +2,8 @@
 
 ``POST /v1/events`` takes a revbridge event in CloudEvents structured mode
 (``application/cloudevents+json``) or binary mode (``ce-*`` headers, data as the body).
-It is recorded once in the inbox (by source and id) and appended to the event log with
+It must carry an ``id`` (a resend is recognised by source and id). It is recorded once in
+the inbox and appended to the event log with
 its audit entry, all in one transaction; the same event again is a ``duplicate``. An
 event whose data sets a field another system of record owns is refused with 409.
 """
@@ -51,7 +52,7 @@ _ENVELOPE: dict[str, Any] = {
     "type": "object",
     "description": "A CloudEvents 1.0 event; data is the canonical object its type carries "
     "(`revbridge schema export` gives the full JSON Schema).",
-    "required": ["specversion", "source", "type", "correlationid"],
+    "required": ["specversion", "id", "source", "type", "correlationid"],
     "properties": {
         "specversion": {"type": "string", "enum": ["1.0"]},
         "id": {"type": "string", "minLength": 1},
@@ -65,6 +66,10 @@ _ENVELOPE: dict[str, Any] = {
         "data": {"type": "object"},
     },
 }
+_NO_ID = (
+    "the event has no id: CloudEvents requires one, and revbridge recognises a resent event "
+    "by its source and id"
+)
 _BODY = {"requestBody": {"required": True, "content": {STRUCTURED: {"schema": _ENVELOPE}}}}
 
 
@@ -72,6 +77,8 @@ def _parse(request: Request, body: bytes) -> BusinessEvent | JSONResponse:
     content_type = request.headers.get("content-type", "").lower()
     try:
         if "ce-specversion" in request.headers:
+            if not request.headers.get("ce-id"):
+                return problem(422, _NO_ID)
             return from_binary(request.headers, body)
         if not content_type.startswith((STRUCTURED, "application/json")):
             return problem(415, f"send {STRUCTURED} (structured) or ce-* headers (binary)")
@@ -79,6 +86,8 @@ def _parse(request: Request, body: bytes) -> BusinessEvent | JSONResponse:
             raw = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             return problem(400, "the body is not valid JSON")
+        if isinstance(raw, dict) and not raw.get("id"):
+            return problem(422, _NO_ID)
         return BusinessEvent.model_validate(raw)
     except ValidationError as exc:
         errors = [

@@ -197,3 +197,34 @@ def test_deals_flows_customers_and_audit_read(
     assert payments.json() == {"customer_id": "acct-001", "payments": []}
     verify = client.get("/v1/audit/verify", headers=auth["auditor"]).json()
     assert verify["ok"] is True
+
+
+def test_an_event_without_an_id_is_refused_and_records_nothing(
+    client: httpx.Client, auth: dict[str, dict[str, str]]
+) -> None:
+    raw = {
+        "specversion": "1.0",
+        "source": "/partner-portal",
+        "type": EventType.EXCEPTION_RAISED.ce_type,
+        "correlationid": "c-1",
+        "data": {"note": "no id"},
+    }
+    headers = {**auth["integration_support"], "content-type": CE}
+    structured = client.post("/v1/events", content=json.dumps(raw), headers=headers)
+    binary = client.post(
+        "/v1/events",
+        content=b"{}",
+        headers={
+            **auth["integration_support"],
+            "ce-specversion": "1.0",
+            "ce-source": "/partner-portal",
+            "ce-type": EventType.EXCEPTION_RAISED.ce_type,
+            "ce-correlationid": "c-1",
+            "content-type": "application/json",
+        },
+    )
+    for answer in (structured, binary):
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert "no id" in answer.json()["detail"]
+    assert client.get("/v1/events?after=0", headers=auth["sales_ops"]).json()["events"] == []
