@@ -10,6 +10,7 @@ policy's limits hold across all workers, not per process.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -118,6 +119,7 @@ class SharedBudgets:
         self.engine = engine
         self.holder = holder
         self._known: dict[str, Limits] = {}
+        self._events: dict[asyncio.AbstractEventLoop, dict[str, asyncio.Event]] = {}
 
     def _ensure(self, system: str, limits: Limits) -> None:
         if self._known.get(system) != limits:
@@ -147,18 +149,37 @@ class SharedBudgets:
     ) -> int:
         """Wait until this call may go: returns the slot held (-1 when slots are unlimited)."""
         limits = Limits(max_concurrency, requests_per_s, burst)
-        backoff = 0.01
+        backoff = 0.005
         while True:
             slot, wait = await asyncio.to_thread(self._enter, system, limits, ttl_s)
             if slot is not None:
                 return slot
-            await asyncio.sleep(wait or backoff * (0.5 + random.random()))
-            backoff = min(backoff * 2, 0.2)
+            if wait:  # out of tokens: the bucket says when the next one comes
+                await asyncio.sleep(wait)
+                continue
+            # All slots taken: a slot given back in this process wakes us at once; one given
+            # back by another worker is found by the next try.
+            freed = self._freed(system)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(freed.wait(), backoff * (0.5 + random.random()))
+            backoff = min(backoff * 2, 0.05)
+
+    def _freed(self, system: str) -> asyncio.Event:
+        """This loop's signal that a slot of ``system`` was given back here."""
+        events = self._events.setdefault(asyncio.get_running_loop(), {})
+        if system not in events:
+            events[system] = asyncio.Event()
+        event = events[system]
+        event.clear()
+        return event
 
     async def leave(self, system: str, slot: int) -> None:
         if slot < 0:
             return
         await asyncio.to_thread(self._leave, system, slot)
+        event = self._events.get(asyncio.get_running_loop(), {}).get(system)
+        if event is not None:
+            event.set()
 
     def _leave(self, system: str, slot: int) -> None:
         with self.engine.begin() as conn:
