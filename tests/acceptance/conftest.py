@@ -2,4 +2,6 @@
 
 from acceptance_stack import database_url, estate, stack
 
-__all__ = ["database_url", "estate", "stack"]
+from revbridge.testing.nats import nats_server
+
+__all__ = ["database_url", "estate", "nats_server", "stack"]

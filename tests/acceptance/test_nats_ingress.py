@@ -6,11 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import nats
-import pytest
 from acceptance_stack import Stack
 
 from revbridge.canonical import ExternalRef
@@ -18,17 +15,7 @@ from revbridge.canonical.events import BusinessEvent, EventType
 from revbridge.store import inbox
 from revbridge.stream import jetstream
 from revbridge.testing.factories import uk_subscription_order
-from revbridge.testing.nats import NatsServer, nats_unavailable, require_nats, start_nats_server
-
-
-@pytest.fixture
-def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
-    require_nats(nats_unavailable())
-    server = start_nats_server(tmp_path / "nats")
-    try:
-        yield server
-    finally:
-        server.stop()
+from revbridge.testing.nats import NatsServer
 
 
 def _closed_won(opportunity: str, event_id: str) -> dict[str, object]:
