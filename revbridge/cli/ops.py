@@ -1,4 +1,4 @@
-"""``revbridge exceptions …``, ``revbridge replay`` and ``revbridge trace``: operate deals."""
+"""``revbridge exceptions …``, ``replay``, ``trace``, ``workers``: operate deals and the fleet."""
 
 from __future__ import annotations
 
@@ -149,3 +149,37 @@ def trace(
         out.print(
             f"case {c.case_id} {c.state} ({c.resolution or c.owner}): {c.message}", markup=False
         )
+
+
+def workers_list(
+    policy: str | None = typer.Option(None, help="Policy file, for fleet.worker_timeout_s."),
+) -> None:
+    """The fleet: every worker, whether it is alive, and who took over the ones gone."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from revbridge.config.load import load_policy
+    from revbridge.config.policy import Fleet
+    from revbridge.store import workers
+
+    settings = Settings()
+    path = Path(policy) if policy else settings.policy_file
+    fleet = load_policy(path).fleet if path.exists() else Fleet()
+    engine = open_store(settings)
+    now = datetime.now(UTC)
+    with engine.connect() as conn:
+        everyone = workers.everyone(conn)
+        alive = {w.executor_id for w in workers.fleet(conn, fleet.worker_timeout_s, now)}
+    table = Table("worker", "host", "pid", "last heartbeat", "state")
+    for w in everyone:
+        if w.recovered_by is not None:
+            state = f"gone: taken over by {w.recovered_by}"
+        elif w.executor_id in alive:
+            state = "alive"
+        elif w.stopped_at is not None:
+            state = "stopped"
+        else:
+            state = "silent"
+        age = (now - w.heartbeat_at).total_seconds()
+        table.add_row(w.executor_id, w.host, str(w.pid), f"{age:.0f} s ago", state)
+    out.print(table)

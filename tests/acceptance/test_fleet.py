@@ -48,6 +48,11 @@ def test_a_silent_worker_is_taken_over_and_its_deal_completes_on_the_survivor(
     with stack.engine.connect() as conn:
         rows = {w.executor_id: w for w in workers.everyone(conn)}
     assert rows["paused"].recovered_by == "survivor"
+    listed = stack.revbridge("workers", "--policy", str(stack.policy))
+    assert listed.returncode == 0, listed.stderr
+    lines = {line.split()[1]: line for line in listed.stdout.splitlines() if "│" in line[:2]}
+    assert "taken over by survivor" in lines["paused"]
+    assert "alive" in lines["survivor"]
     assert deal.status.value == "activated"
     # Woken up, the paused worker finds its work taken and stops instead of running it twice.
     assert paused.process.wait(20) == 0
