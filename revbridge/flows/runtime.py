@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from revbridge.config.policy import Policy
 from revbridge.ports import BillingPort, CrmPort, ErpPort, TaxPort
+from revbridge.store.db import IDLE_IN_TRANSACTION_MS
 
 APP_NAME = "revbridge"
 DEALS_QUEUE = "deals"
@@ -75,6 +76,9 @@ async def launch(database_url: str, executor_id: str, concurrency: int = 16) -> 
         "system_database_url": system_database_url(database_url),
         "log_level": "WARNING",
         "notification_listener_polling_interval_sec": 0.05,
+        # as for revbridge's own connections (revbridge.store.db): a frozen worker's
+        # transaction is ended by PostgreSQL, so its locks do not stall the fleet
+        "sys_db_idle_transaction_timeout_sec": IDLE_IN_TRANSACTION_MS / 1000,
     }
     config["executor_id"] = executor_id
     DBOS(config=config)  # type: ignore[arg-type]

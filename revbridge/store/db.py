@@ -31,6 +31,11 @@ def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+#: How long PostgreSQL lets a session sit idle inside an open transaction (revbridge's
+#: transactions are a few statements long; only a frozen process comes near this).
+IDLE_IN_TRANSACTION_MS = 10_000
+
+
 def create_store_engine(
     url: str | URL = DEFAULT_URL, durability: Durability = "strict", **kwargs: Any
 ) -> Engine:
@@ -39,6 +44,9 @@ def create_store_engine(
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, durability, **kwargs)
     options = "-c synchronous_commit=" + ("on" if durability == "strict" else "off")
+    # A worker frozen inside a transaction (a paused VM, SIGSTOP) must not hold its row
+    # locks for ever: the server ends such a transaction, so the fleet can take over.
+    options += f" -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"
     connect_args = dict(kwargs.pop("connect_args", {}))
     url_options = parsed.query.get("options", "")
     if url_options:

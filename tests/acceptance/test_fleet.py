@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 from acceptance_stack import Stack
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from revbridge.store import deals, workers
 from revbridge.testing.estate import LocalEstate, local_estate
@@ -40,11 +42,19 @@ def test_a_silent_worker_is_taken_over_and_its_deal_completes_on_the_survivor(
     stack.wait("the sales order", lambda: _done(stack, opportunity, "submit_sales_order"))
     assert paused.process is not None
     paused.process.send_signal(signal.SIGSTOP)
+    # As if it froze inside a transaction: its row stays locked until PostgreSQL ends the
+    # idle transaction (revbridge's connections set idle_in_transaction_session_timeout).
+    frozen = stack.engine.connect()
+    frozen.begin()
+    frozen.execute(text("SELECT 1 FROM rb_workers WHERE executor_id = 'paused' FOR UPDATE")).all()
     try:
         stack.worker(None, "--executor-id", "survivor")
         deal = stack.activated(opportunity, timeout=60)
     finally:
         paused.process.send_signal(signal.SIGCONT)
+    with pytest.raises(DBAPIError, match="idle-in-transaction"):  # the server ended it
+        frozen.execute(text("SELECT 1")).all()
+    frozen.invalidate()
     with stack.engine.connect() as conn:
         rows = {w.executor_id: w for w in workers.everyone(conn)}
     assert rows["paused"].recovered_by == "survivor"
