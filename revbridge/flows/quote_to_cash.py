@@ -1,8 +1,9 @@
 """The quote-to-cash workflow, read as the business process it runs.
 
-closed-won deal → validate and enrich → ERP customers, parents first → tax → sales order
-in the entity's subsidiary → billing customer, subscription, invoice items → wait for the
-ERP to accept → write the status and ids back to the CRM → ``order.accepted``.
+closed-won deal → validate and enrich → wait for the account's earlier deals → ERP
+customers, parents first → tax → sales order in the entity's subsidiary → billing
+customer, subscription, invoice items → wait for the ERP to accept → write the status and
+ids back to the CRM → ``order.accepted`` → hand the account's turn to its next deal.
 
 Any failure opens one case for the deal and the workflow waits, durably, for its owner's
 action: ``retry`` the failed step, ``resume`` from a fresh read of the CRM, ``compensate``
