@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -101,6 +102,26 @@ def test_a_request_still_running_with_the_key_is_409(
     assert busy.json()["type"].endswith("/idempotency-key-in-use")
 
 
+def test_a_claim_abandoned_by_a_crashed_request_is_taken_over_by_a_retry(
+    client: httpx.Client, auth: dict[str, dict[str, str]], store_engine: Engine
+) -> None:
+    key_id = auth["admin"]["Authorization"].split("_")[1]
+    long_ago = datetime.now(UTC) - idempotency.ABANDONED - timedelta(seconds=1)
+    with store_engine.begin() as conn:  # the process that claimed it died mid-request
+        assert idempotency.claim(conn, key_id, "crashed", "f" * 64, now=long_ago) is None
+    headers = {
+        **auth["admin"],
+        "content-type": "application/cloudevents+json",
+        "Idempotency-Key": "crashed",
+    }
+    retried = client.post("/v1/events", content=_event("e-crash"), headers=headers)
+    assert retried.status_code == 202, retried.text
+    again = client.post("/v1/events", content=_event("e-crash"), headers=headers)
+    assert again.status_code == 202
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert _count(store_engine, inbox) == 1
+
+
 def test_refused_requests_do_not_use_up_the_key(
     client: httpx.Client, auth: dict[str, dict[str, str]]
 ) -> None:
@@ -118,6 +139,4 @@ def test_old_keys_are_purged(store_engine: Engine) -> None:
     with store_engine.begin() as conn:
         idempotency.claim(conn, "k", "old", "a" * 64)
         assert idempotency.purge(conn, older_than=idempotency.RETENTION) == 0
-        from datetime import timedelta
-
         assert idempotency.purge(conn, older_than=timedelta(seconds=-1)) == 1
