@@ -23,7 +23,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, select
 
 from revbridge.config.policy import Sla
-from revbridge.observability.business_metrics import BusinessCollector
+from revbridge.observability.business_metrics import (
+    BusinessCollector,
+    Sample,
+    elapsed,
+    order_to_invoice_samples,
+    percentile,
+    quote_to_order_samples,
+)
 from revbridge.store import alerts, cases
 from revbridge.store.deals import Status
 from revbridge.store.tables import deal_steps, deals, exception_cases
@@ -35,7 +42,6 @@ WINDOWS: dict[str, tuple[timedelta, timedelta]] = {
     "24h": (timedelta(hours=24), timedelta(hours=1)),
     "7d": (timedelta(days=7), timedelta(days=1)),
 }
-Sample = tuple[datetime, float]  # (when it finished, seconds it took)
 
 
 @dataclass(frozen=True)
@@ -84,14 +90,6 @@ class Overview:
     alerts: list[alerts.AlertState]
 
 
-def percentile(values: list[float], p: float) -> float | None:
-    """Nearest-rank percentile of ``values`` (None when empty)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
 def bucketed(
     samples: Iterable[Sample], start: datetime, now: datetime, step: timedelta
 ) -> list[Point]:
@@ -128,19 +126,6 @@ def _series(
     )
 
 
-def _seconds(later: datetime, earlier: datetime) -> float:
-    return max(0.0, (later - earlier).total_seconds())
-
-
-def quote_to_order(conn: Connection, start: datetime) -> list[Sample]:
-    rows = conn.execute(
-        select(deals.c.closed_at, deals.c.accepted_at).where(
-            deals.c.accepted_at >= start, deals.c.closed_at.is_not(None)
-        )
-    ).all()
-    return [(accepted, _seconds(accepted, closed)) for closed, accepted in rows]
-
-
 def crm_to_erp(conn: Connection, start: datetime) -> list[Sample]:
     rows = conn.execute(
         select(deals.c.deal_key, deals.c.closed_at, deals.c.received_at, deal_steps.c.finished_at)
@@ -154,18 +139,8 @@ def crm_to_erp(conn: Connection, start: datetime) -> list[Sample]:
     ).all()
     first: dict[str, Sample] = {}
     for key, closed, received, finished in rows:
-        first.setdefault(key, (finished, _seconds(finished, closed or received)))
+        first.setdefault(key, (finished, elapsed(finished, closed or received)))
     return list(first.values())
-
-
-def order_to_invoice(conn: Connection, start: datetime) -> list[Sample]:
-    """Per deal invoiced since ``start``: accepted by the ERP → its first invoice."""
-    rows = conn.execute(
-        select(deals.c.accepted_at, deals.c.invoiced_at).where(
-            deals.c.accepted_at.is_not(None), deals.c.invoiced_at >= start
-        )
-    ).all()
-    return [(invoiced, _seconds(invoiced, accepted)) for accepted, invoiced in rows]
 
 
 def owner_ages(conn: Connection, now: datetime, sla: Sla) -> list[OwnerAges]:
@@ -178,7 +153,7 @@ def owner_ages(conn: Connection, now: datetime, sla: Sla) -> list[OwnerAges]:
     result = []
     for owner in CASE_OWNERS:
         limit = limits.get(owner, 86400)
-        ages = [_seconds(now, created) for who, created in rows if who == owner]
+        ages = [elapsed(now, created) for who, created in rows if who == owner]
         result.append(
             OwnerAges(
                 owner,
@@ -235,9 +210,9 @@ def latency_series(
     """Quote → order, order → invoice and CRM → ERP sync lag over the window."""
     shown = [
         ("Quote → order", "closed-won in the CRM → order accepted by the ERP",
-         sla.quote_to_order_p95_s, quote_to_order(conn, start)),
+         sla.quote_to_order_p95_s, list(quote_to_order_samples(conn, start))),
         ("Order → invoice", "order accepted → first invoice posted in billing",
-         sla.order_to_invoice_p95_s, order_to_invoice(conn, start)),
+         sla.order_to_invoice_p95_s, list(order_to_invoice_samples(conn, start))),
         ("CRM → ERP sync lag", "closed-won in the CRM → sales order in the ERP",
          sla.sync_lag_max_s, crm_to_erp(conn, start)),
     ]  # fmt: skip

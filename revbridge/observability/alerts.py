@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import os
 import socket
 from collections.abc import Callable, Mapping
@@ -65,10 +64,8 @@ def _sync_lag(conn: Connection, now: datetime, owner: str | None) -> Decimal | N
 
 
 def _order_to_invoice_p95(conn: Connection, now: datetime, owner: str | None) -> Decimal | None:
-    durations = sorted(business_metrics.order_to_invoice_seconds(conn))
-    if not durations:
-        return None
-    return _seconds(durations[max(0, math.ceil(len(durations) * 0.95) - 1)])
+    p95 = business_metrics.percentile(list(business_metrics.order_to_invoice_seconds(conn)), 95)
+    return None if p95 is None else _seconds(p95)
 
 
 def _no_source(conn: Connection, now: datetime, owner: str | None) -> Decimal | None:

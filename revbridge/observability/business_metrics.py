@@ -17,6 +17,7 @@ out and ``revbridge_business_metrics_up`` is 0.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 
@@ -61,7 +62,8 @@ def histogram_buckets(
     return buckets, total
 
 
-def _age(now: datetime, then: datetime | None) -> float:
+def elapsed(now: datetime, then: datetime | None) -> float:
+    """Seconds from ``then`` to ``now``, never negative (0 when ``then`` is unknown)."""
     return 0.0 if then is None else max(0.0, (now - then).total_seconds())
 
 
@@ -178,27 +180,48 @@ class BusinessCollector(Collector):
 # (revbridge.observability.alerts), so an alert and the metric it mirrors never disagree.
 
 
-def quote_to_order_seconds(conn: Connection) -> Iterator[float]:
-    """Closed-won → accepted by the ERP, per deal that has both (streamed, 1000 at a time)."""
-    rows = conn.execution_options(yield_per=1000).execute(
-        select(deals.c.closed_at, deals.c.accepted_at).where(
-            deals.c.closed_at.is_not(None), deals.c.accepted_at.is_not(None)
-        )
+Sample = tuple[datetime, float]  # (when it ended, seconds it took)
+
+
+def quote_to_order_samples(conn: Connection, since: datetime | None = None) -> Iterator[Sample]:
+    """Closed-won → accepted by the ERP, per deal that has both (accepted since ``since``),
+    streamed 1000 at a time."""
+    query = select(deals.c.closed_at, deals.c.accepted_at).where(
+        deals.c.closed_at.is_not(None), deals.c.accepted_at.is_not(None)
     )
-    for closed, accepted in rows:
-        yield _age(accepted, closed)
+    if since is not None:
+        query = query.where(deals.c.accepted_at >= since)
+    for closed, accepted in conn.execution_options(yield_per=1000).execute(query):
+        yield accepted, elapsed(accepted, closed)
+
+
+def order_to_invoice_samples(conn: Connection, since: datetime | None = None) -> Iterator[Sample]:
+    """Accepted by the ERP → first invoice issued by billing (Stripe's
+    ``invoice.finalized``, see ``POST /v1/webhooks/stripe``), per deal that has both
+    (invoiced since ``since``)."""
+    query = select(deals.c.accepted_at, deals.c.invoiced_at).where(
+        deals.c.accepted_at.is_not(None), deals.c.invoiced_at.is_not(None)
+    )
+    if since is not None:
+        query = query.where(deals.c.invoiced_at >= since)
+    for accepted, invoiced in conn.execution_options(yield_per=1000).execute(query):
+        yield invoiced, elapsed(invoiced, accepted)
+
+
+def quote_to_order_seconds(conn: Connection) -> Iterator[float]:
+    return (seconds for _, seconds in quote_to_order_samples(conn))
 
 
 def order_to_invoice_seconds(conn: Connection) -> Iterator[float]:
-    """Accepted by the ERP → first invoice issued by billing (Stripe's
-    ``invoice.finalized``, see ``POST /v1/webhooks/stripe``), per deal that has both."""
-    rows = conn.execution_options(yield_per=1000).execute(
-        select(deals.c.accepted_at, deals.c.invoiced_at).where(
-            deals.c.accepted_at.is_not(None), deals.c.invoiced_at.is_not(None)
-        )
-    )
-    for accepted, invoiced in rows:
-        yield _age(invoiced, accepted)
+    return (seconds for _, seconds in order_to_invoice_samples(conn))
+
+
+def percentile(values: Sequence[float], p: float) -> float | None:
+    """Nearest-rank percentile of ``values`` (None when empty)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 def deal_sync_lag_seconds(conn: Connection, now: datetime) -> float:
@@ -206,7 +229,7 @@ def deal_sync_lag_seconds(conn: Connection, now: datetime) -> float:
     oldest = conn.execute(
         select(func.min(deals.c.received_at)).where(deals.c.status == Status.RUNNING)
     ).scalar_one_or_none()
-    return _age(now, _as_utc(oldest))
+    return elapsed(now, _as_utc(oldest))
 
 
 def oldest_open_case_seconds(conn: Connection, now: datetime) -> dict[str, float]:
@@ -216,7 +239,7 @@ def oldest_open_case_seconds(conn: Connection, now: datetime) -> dict[str, float
         .where(exception_cases.c.state == cases.OPEN)
         .group_by(exception_cases.c.owner)
     ).all()
-    return {str(owner): _age(now, _as_utc(created)) for owner, created in rows}
+    return {str(owner): elapsed(now, _as_utc(created)) for owner, created in rows}
 
 
 def open_cases_by_owner(conn: Connection) -> dict[str, int]:

@@ -27,10 +27,16 @@ def postgres_unavailable(url: str = PG_URL) -> str | None:
     return None
 
 
-def require_postgres(reason: str | None) -> None:
-    """Skip with the reason on a developer machine; fail under ``CI=true``."""
+def require(what: str, reason: str | None) -> None:
+    """A test needs ``what`` (PostgreSQL, a NATS server, Chromium …), unavailable for
+    ``reason`` (None: available): skip with the reason on a developer machine, fail under
+    ``CI=true``, where every service must be there."""
     if reason is None:
         return
     if IN_CI:
-        pytest.fail(f"CI=true requires PostgreSQL: {reason}")
+        pytest.fail(f"CI=true requires {what}: {reason}")
     pytest.skip(reason)
+
+
+def require_postgres(reason: str | None) -> None:
+    require("PostgreSQL", reason)

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
-from revbridge.testing.databases import IN_CI
+from revbridge.testing.databases import require
 from revbridge.testing.servers import free_port
 
 MIN_VERSION = (2, 10, 0)
@@ -59,12 +59,7 @@ def nats_unavailable() -> str | None:
 
 
 def require_nats(reason: str | None) -> None:
-    """Skip with the reason on a developer machine; fail under ``CI=true``."""
-    if reason is None:
-        return
-    if IN_CI:
-        pytest.fail(f"CI=true requires a NATS server: {reason}")
-    pytest.skip(reason)
+    require("a NATS server", reason)
 
 
 @dataclass

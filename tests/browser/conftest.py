@@ -26,7 +26,7 @@ import pytest
 
 from revbridge.sandboxes.seed import create_deal
 from revbridge.store import console_users
-from revbridge.testing.databases import IN_CI
+from revbridge.testing.databases import require
 from revbridge.testing.estate import SANDBOX_ENV, local_estate
 from revbridge.testing.servers import free_port
 
@@ -58,12 +58,8 @@ LINES = [("SUB-PLATFORM-ANNUAL", 1), ("SVC-IMPLEMENTATION", 1)]
 
 
 def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = f"{CHROMIUM} is not installed (apt-get install chromium); browser tests need it"
-    if IN_CI:
-        pytest.fail(f"CI=true requires Chromium: {reason}")
-    pytest.skip(reason)
+    missing = f"{CHROMIUM} is not installed (apt-get install chromium); browser tests need it"
+    require("Chromium", None if CHROMIUM.exists() else missing)
 
 
 def _deal(stack: Stack, name: str, **address: Any) -> str:
