@@ -295,7 +295,6 @@ class Alert(Strict):
         "open_exceptions",
         "sync_lag_s",
         "order_to_invoice_p95_s",
-        "reconciliation_drift",
     ]
     threshold: float = Field(ge=0)
     owner: Owner | None = None

@@ -11,8 +11,8 @@ Conditions:
 - ``exception_age_s``: age of the oldest open exception case (of ``owner``, when given);
 - ``open_exceptions``: open exception cases (of ``owner``, when given);
 - ``sync_lag_s``: age of the oldest deal still running;
-- ``order_to_invoice_p95_s``: p95 of accepted → first invoice over the deals invoiced;
-- ``reconciliation_drift``: no data source yet; it evaluates to no value and never fires.
+- ``order_to_invoice_p95_s``: p95 of accepted → first invoice over the deals invoiced (no
+  value, so no firing, until a deal has been invoiced).
 
 The webhook URL is read from the environment variable the rule names and registered as a
 secret; it is never logged or stored. A failed send (no answer, or not 2xx) is retried on
@@ -68,17 +68,12 @@ def _order_to_invoice_p95(conn: Connection, now: datetime, owner: str | None) ->
     return None if p95 is None else _seconds(p95)
 
 
-def _no_source(conn: Connection, now: datetime, owner: str | None) -> Decimal | None:
-    return None
-
-
 #: condition → its current value (None: no data, never fires).
 CONDITIONS: dict[str, Callable[[Connection, datetime, str | None], Decimal | None]] = {
     "exception_age_s": _exception_age,
     "open_exceptions": _open_exceptions,
     "sync_lag_s": _sync_lag,
     "order_to_invoice_p95_s": _order_to_invoice_p95,
-    "reconciliation_drift": _no_source,
 }
 _PER_OWNER = ("exception_age_s", "open_exceptions")
 

@@ -338,3 +338,13 @@ def test_summary_of_an_invalid_file_counts_its_problems(variant: MakeVariant) ->
     file = variant(("    erp_item: SVC-TRAINING\n", ""))
 
     assert validate_file(file.path).summary() == f"{file.path}: 1 problem"
+
+
+def test_an_alert_on_a_condition_revbridge_does_not_measure_is_reported(
+    variant: MakeVariant,
+) -> None:
+    file = variant(("condition: sync_lag_s", "condition: reconciliation_drift"))
+
+    [problem] = problems(file)
+    assert problem.startswith(f"{file.at('reconciliation_drift')}: ")
+    assert "sync_lag_s" in problem and "order_to_invoice_p95_s" in problem
