@@ -93,13 +93,3 @@ def give_back(
         .limit(1)
     ).first()
     return None if following is None else str(following.workflow_id)
-
-
-def line(conn: Connection, account: str) -> list[tuple[str, str]]:
-    """``(deal_key, state)`` of the account's deals not yet over, in turn order."""
-    rows = conn.execute(
-        select(turns.c.deal_key, turns.c.state)
-        .where(turns.c.account == account, turns.c.state != DONE)
-        .order_by(turns.c.closed_at, turns.c.deal_key)
-    ).all()
-    return [(r.deal_key, r.state) for r in rows]
