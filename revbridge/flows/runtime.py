@@ -9,11 +9,14 @@ from the opportunity, so a second trigger for the same deal attaches to the firs
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dbos import DBOS, DBOSClient, SetWorkflowID
+from dbos._dbos import _get_dbos_instance
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
@@ -23,6 +26,9 @@ from revbridge.store.db import IDLE_IN_TRANSACTION_MS
 
 APP_NAME = "revbridge"
 DEALS_QUEUE = "deals"
+#: Where a waiting deal's execution is counted: a queue nobody dequeues from, so a deal
+#: waiting for a person or for its account's turn holds none of the deals queue's slots.
+WAITING_BUCKET = (f"{DEALS_QUEUE}:waiting", None)
 CASE_TOPIC = "case_action"
 TURN_TOPIC = "account_turn"
 
@@ -144,21 +150,56 @@ def signal_from_outside(database_url: str, workflow_id: str, message: dict[str, 
         client.destroy()
 
 
+@contextmanager
+def _off_the_queue() -> Iterator[None]:
+    """Inside a workflow: while the deal waits, it does not count against the deals
+    queue's ``worker_concurrency``, so waiting deals never keep new ones from starting.
+
+    DBOS counts a worker's load as its in-process executions per queue; this moves the
+    running workflow's entry to :data:`WAITING_BUCKET` and back when the wait ends (also
+    on cancellation or shutdown, before DBOS releases the entry).
+    """
+    active = _get_dbos_instance()._active_workflows_set
+    key, bucket = DBOS.workflow_id, (DEALS_QUEUE, None)
+    moved = False
+    with active._lock:
+        buckets = active._m.get(key or "", [])
+        if bucket in buckets:
+            buckets[buckets.index(bucket)] = WAITING_BUCKET
+            moved = True
+    try:
+        yield
+    finally:
+        if moved:
+            with active._lock:
+                buckets = active._m[key or ""]
+                buckets[buckets.index(WAITING_BUCKET)] = bucket
+
+
+def waiting_here() -> int:
+    """How many of this worker's deals are waiting (for a person or their account's turn)."""
+    return _get_dbos_instance()._active_workflows_set.count_for_queue(WAITING_BUCKET[0])
+
+
 async def wait_for_action(case_id: str, occurrence: int, timeout_s: float = 3600) -> dict[str, Any]:
     """Inside a workflow: wait durably until an operator acts on this occurrence of the
-    case; stale messages (an earlier occurrence, another case) are dropped."""
-    while True:
-        message = await DBOS.recv_async(CASE_TOPIC, timeout_seconds=timeout_s)
-        if message is None:
-            continue
-        if message.get("case_id") == case_id and message.get("occurrence") == occurrence:
-            return dict(message)
+    case; stale messages (an earlier occurrence, another case) are dropped. The wait holds
+    no slot of the deals queue."""
+    with _off_the_queue():
+        while True:
+            message = await DBOS.recv_async(CASE_TOPIC, timeout_seconds=timeout_s)
+            if message is None:
+                continue
+            if message.get("case_id") == case_id and message.get("occurrence") == occurrence:
+                return dict(message)
 
 
 async def wait_for_turn(timeout_s: float) -> None:
     """Inside a workflow: wait until woken by the account's previous deal, or ``timeout_s``
-    (the caller then checks again, so a lost wake-up only costs a little time)."""
-    await DBOS.recv_async(TURN_TOPIC, timeout_seconds=timeout_s)
+    (the caller then checks again, so a lost wake-up only costs a little time). The wait
+    holds no slot of the deals queue."""
+    with _off_the_queue():
+        await DBOS.recv_async(TURN_TOPIC, timeout_seconds=timeout_s)
 
 
 async def wake(workflow_id: str) -> None:
