@@ -10,8 +10,9 @@ reported to an owner, so these models can hold an order that breaks them.
 
 **Line amount rule.** ``OrderLine.amount`` is the line's net amount before tax:
 ``quantity * unit_price``, rounded half-up (``LINE_AMOUNT_ROUNDING``) to the currency's minor
-unit, minus ``discount`` when there is one. The model refuses a line whose amount differs, so
-every consumer can trust it. ``OrderLine.priced(...)`` computes the amount for you; a source
+unit, minus ``discount`` when there is one. The model refuses a line whose amount differs, or
+whose amount, discount or tax has more decimals than the currency's minor unit, so every
+consumer can trust it. ``OrderLine.priced(...)`` computes the amount for you; a source
 that only gives a discounted total states the difference as ``discount``.
 """
 
@@ -163,6 +164,13 @@ class OrderLine(CanonicalModel):
             if other is not None and other.currency != self.currency:
                 raise CurrencyMismatchError(
                     f"line {self.line_id}: {name} is in {other.currency}, amount in {self.currency}"
+                )
+        for name in ("amount", "discount", "tax"):
+            money: Money | None = getattr(self, name)
+            if money is not None and not money.is_whole_minor_units():
+                raise ValueError(
+                    f"line {self.line_id}: {name} {money} has more decimals than "
+                    f"{self.currency} has minor units ({self.currency.minor_units})"
                 )
         expected = line_amount(self.quantity, self.unit_price, self.discount)
         if self.amount != expected:

@@ -16,6 +16,7 @@ Rules this module enforces:
 from __future__ import annotations
 
 import decimal
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -153,12 +154,21 @@ class Currency(str):
         }
 
 
+_DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
 def _reject_inexact(value: object) -> object:
     if isinstance(value, bool | float):
         raise PydanticCustomError(
             "inexact_number",
             "{kind} is not an exact amount; send a string such as '12.50' or an integer",
             {"kind": type(value).__name__},
+        )
+    if isinstance(value, str) and not _DECIMAL_TEXT.fullmatch(value):
+        raise PydanticCustomError(
+            "decimal_text",
+            "an amount is written as digits with an optional sign and decimal point, such "
+            "as '12.50' (no exponent, spaces or thousands separators)",
         )
     return value
 

@@ -11,6 +11,7 @@ get both.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
@@ -65,6 +66,7 @@ _RULES = (
     "product_mapping",
     "contract_dates",
     "billing",
+    "pricing",
 )
 _ROLES = ("crm", "erp", "tax", "billing", "payments")
 FAILURE_CLASSES: tuple[str, ...] = (
@@ -208,6 +210,31 @@ class Product(Strict):
     erp_dimensions: ErpDimensions = ErpDimensions()
 
 
+def _percent(value: Decimal) -> Decimal:
+    if value > 100:
+        raise PydanticCustomError("percent", "a percentage is at most 100")
+    return value
+
+
+Percent = Annotated[Amount, AfterValidator(_percent)]
+
+
+class Pricing(Strict):
+    """How far an order's prices may stray from the product map before it is a
+    ``validation.pricing`` finding (a 422 on the orders API, a case from the CRM)."""
+
+    #: A line may be priced this much above or below the map without being a discount
+    #: (rounding in the CRM, a price book a cent off), in percent of the map's price.
+    tolerance_percent: Percent = Decimal(0)
+    #: The largest discount booked without a case: a line's own discount, or a unit price
+    #: below the map's, in percent of the line at the map's price.
+    max_discount_percent: Percent = Decimal(0)
+    #: Lines at zero (a free item) are booked only when allowed.
+    allow_zero_lines: bool = False
+    #: Lines below zero (a credit or a discount line) are booked only when allowed.
+    allow_credit_lines: bool = False
+
+
 class DomainOwnership(Strict):
     """System of record per business domain: a system name, a role, or ``shared``."""
 
@@ -313,6 +340,7 @@ class Policy(Strict):
     legal_entities: dict[EntityCode, LegalEntity] = Field(min_length=1)
     routing: Routing
     products: dict[Sku, Product] = Field(default_factory=dict)
+    pricing: Pricing = Pricing()
     exceptions: Exceptions = Exceptions()
     sla: Sla = Sla()
     alerts: list[Alert] = Field(default_factory=list)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
-from revbridge.canonical import Customer, Order
+from revbridge.canonical import Customer, Money, Order, OrderLine
+from revbridge.canonical.commerce import line_amount
 from revbridge.config.policy import Policy
 from revbridge.ports import EntityContext, LineMapping, OrderPlan
 
@@ -230,6 +232,79 @@ def billing(deal: Deal, policy: Policy) -> list[Finding]:
     return findings
 
 
+def pricing(deal: Deal, policy: Policy) -> list[Finding]:
+    """Each line is priced as the product map says, within the policy's tolerance and
+    largest discount; zero and negative lines only where the policy allows them."""
+    findings = []
+    for line in deal.order.lines:
+        findings.extend(_line_pricing(line, deal.order.currency, policy))
+    return findings
+
+
+def _line_pricing(line: OrderLine, currency: str, policy: Policy) -> list[Finding]:
+    rules = policy.pricing
+    amount = line.amount.amount
+    if line.quantity <= 0:
+        return [
+            _f(
+                "pricing",
+                f"{line.sku} is sold in quantity {line.quantity}",
+                "Enter a quantity above zero on the opportunity's product, then resume.",
+            )
+        ]
+    if amount < 0 or line.unit_price.amount < 0:
+        if rules.allow_credit_lines:
+            return []
+        return [
+            _f(
+                "pricing",
+                f"{line.sku} is priced below zero ({line.amount})",
+                "Remove the negative line or price it as the price book does; a credit is "
+                "booked only where the policy allows credit lines (pricing.allow_credit_lines). "
+                "Then resume.",
+            )
+        ]
+    if amount == 0:
+        if rules.allow_zero_lines:
+            return []
+        return [
+            _f(
+                "pricing",
+                f"{line.sku} is priced at zero",
+                "Price the product as the price book does; a free line is booked only where "
+                "the policy allows it (pricing.allow_zero_lines). Then resume.",
+            )
+        ]
+    product = policy.products.get(line.sku)
+    if product is None or currency not in product.billing.prices:
+        return []  # reported by product_mapping and billing
+    listed = line_amount(line.quantity, Money.of(product.billing.prices[currency], currency))
+    below = (listed.amount - amount) / listed.amount * 100
+    shown = f"{abs(below).quantize(Decimal('0.01'))} %"
+    if below < -rules.tolerance_percent:
+        return [
+            _f(
+                "pricing",
+                f"{line.sku} is sold at {line.amount}, {shown} above its price of "
+                f"{listed} in the product map",
+                "Correct the price on the opportunity to the price book's, or ask RevOps "
+                "to update the product map; then resume.",
+            )
+        ]
+    if below > rules.max_discount_percent + rules.tolerance_percent:
+        return [
+            _f(
+                "pricing",
+                f"{line.sku} is sold at {line.amount}, {shown} below its price of "
+                f"{listed}; the policy allows discounts up to "
+                f"{rules.max_discount_percent} %",
+                "Correct the price or discount on the opportunity, or have the discount "
+                "approved and the policy's pricing.max_discount_percent raised; then resume.",
+            )
+        ]
+    return []
+
+
 RULES: tuple[Rule, ...] = (
     customer_hierarchy,
     address,
@@ -238,6 +313,7 @@ RULES: tuple[Rule, ...] = (
     product_mapping,
     contract_dates,
     billing,
+    pricing,
 )
 
 
