@@ -119,8 +119,33 @@ async def open_case(
     return await _store(work)
 
 
+#: Actions after which the deal goes on: its case stays open until it is past the failure.
+GOES_ON = ("retry", "resume")
+
+
 @DBOS.step()
 async def case_acted(deal_key: str, case_id: str, action: str, correlation_id: str) -> None:
+    """The workflow carries out ``action``. ``compensate`` and ``cancel`` end the case now;
+    after ``retry`` or ``resume`` it stays open (with the attempt in its history) until
+    :func:`case_cleared`, so a deal that fails the same way keeps its case and its age."""
+    if action in GOES_ON:
+        await _store(lambda conn: _attempt(conn, deal_key, case_id, action))
+        return
+    await _resolved(deal_key, case_id, action, correlation_id)
+
+
+@DBOS.step()
+async def case_cleared(deal_key: str, case_id: str, action: str, correlation_id: str) -> None:
+    """The deal got past the step that failed after ``action``: its case is resolved."""
+    await _resolved(deal_key, case_id, action, correlation_id)
+
+
+def _attempt(conn: Any, deal_key: str, case_id: str, action: str) -> None:
+    cases.note_action(conn, case_id, action)
+    deals.advance(conn, deal_key, status=Status.RUNNING)
+
+
+async def _resolved(deal_key: str, case_id: str, action: str, correlation_id: str) -> None:
     origin = _origin()
 
     def work(conn: Any) -> None:

@@ -7,7 +7,9 @@ ids back to the CRM → ``order.accepted`` → hand the account's turn to its ne
 
 Any failure opens one case for the deal and the workflow waits, durably, for its owner's
 action: ``retry`` the failed step, ``resume`` from a fresh read of the CRM, ``compensate``
-what was created, or ``cancel``.
+what was created, or ``cancel``. After a retry or resume the case stays open until the
+deal is past the step that failed: failing again adds an occurrence to the same case, so
+its age tells how long the deal has really been stuck.
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ class _Deal:
         self.plan: OrderPlan | None = None
         self.account: str | None = None  # set once the deal holds its account's turn
         self.created: dict[str, Any] = {}
+        #: The case an operator retried or resumed, the step that failed, and the action:
+        #: the case is resolved once the deal gets past that step.
+        self.acted: tuple[str, str, str] | None = None
 
     def status(self, text: str) -> DealStatus:
         c = self.created
@@ -118,6 +123,7 @@ async def _book(deal: _Deal) -> str:
     await _needs(
         deal, "write_back", lambda: steps.write_back(deal.key, deal.ref, deal.status("Activated"))
     )
+    await _cleared(deal)
     refs = {
         k: (v.id if isinstance(v, ExternalRef) else [r.id for r in v])
         for k, v in deal.created.items()
@@ -145,8 +151,17 @@ async def _needs(deal: _Deal, step: str, call: Callable[[], Awaitable[T | StepFa
     while True:
         result = await call()
         if not isinstance(result, StepFailure):
+            await _cleared(deal, step)
             return result
         await _handle(deal, result)
+
+
+async def _cleared(deal: _Deal, step: str | None = None) -> None:
+    """Resolve the case acted on once the deal is past the step that failed (or done)."""
+    if deal.acted is not None and step in (None, deal.acted[1]):
+        case_id, _, action = deal.acted
+        deal.acted = None
+        await casework.case_cleared(deal.key, case_id, action, deal.correlation_id)
 
 
 async def _handle(deal: _Deal, failure: StepFailure) -> None:
@@ -168,6 +183,7 @@ async def _handle(deal: _Deal, failure: StepFailure) -> None:
     if action not in actions:
         action = "retry" if "retry" in actions else "resume"
     await casework.case_acted(deal.key, case_id, action, deal.correlation_id)
+    deal.acted = (case_id, failure.step, action) if action in casework.GOES_ON else None
     if action == "resume":
         raise _Resume
     if action == "compensate":
@@ -220,6 +236,7 @@ async def _await_acceptance(deal: _Deal, order: ExternalRef) -> None:
             state = await steps.check_order_state(deal.key, order)
             if state in (ErpOrderState.ACCEPTED, ErpOrderState.BILLED):
                 await casework.mark_accepted(deal.key)
+                await _cleared(deal, "check_order_state")
                 return
             if isinstance(state, StepFailure) and not state.retryable:
                 await _handle(deal, state)

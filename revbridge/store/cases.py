@@ -55,8 +55,17 @@ def raise_case(
     actions: list[str],
     correlation_id: str | None,
 ) -> tuple[CaseRow, bool]:
-    """Open a case for the deal, or update its open one; ``(case, created)``."""
+    """Open a case for the deal, or update its open one; ``(case, created)``.
+
+    An open case keeps its id and its age (``created_at``) however often the deal fails
+    again: an operator's retry or resume that did not fix it adds an occurrence, and the
+    case's ``context["history"]`` lists every failure and every action taken on it.
+    """
     now = datetime.now(UTC)
+    existing = open_for_deal(conn, deal_key)
+    failure = {"at": now.isoformat(), "failed": failure_class, "message": message}
+    history = [*(_history(existing) if existing is not None else []), failure]
+    context = {**context, "history": history}
     values = {
         "owner": owner,
         "failure_class": failure_class,
@@ -69,7 +78,6 @@ def raise_case(
         "workflow_id": workflow_id,
         "correlation_id": correlation_id,
     }
-    existing = open_for_deal(conn, deal_key)
     if existing is not None:
         conn.execute(
             update(cases)
@@ -130,6 +138,25 @@ def search(
     if older_than is not None:
         query = query.where(cases.c.created_at <= datetime.now(UTC) - older_than)
     return [_row(r) for r in conn.execute(query.limit(limit)).all()]
+
+
+def _history(case: CaseRow) -> list[dict[str, Any]]:
+    return list(case.context.get("history") or [])
+
+
+def note_action(conn: Connection, case_id: str, action: str) -> None:
+    """The deal's workflow took ``action`` on the open case: add it to the case's history.
+    The case stays open until the deal gets past the step that failed."""
+    case = get(conn, case_id)
+    if case is None or case.state != OPEN:
+        return
+    entry = {"at": datetime.now(UTC).isoformat(), "action": action}
+    context = {**case.context, "history": [*_history(case), entry]}
+    conn.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id)
+        .values(context=context, updated_at=datetime.now(UTC))
+    )
 
 
 def resolve(conn: Connection, case_id: str, resolution: str) -> None:

@@ -9,6 +9,7 @@ import httpx
 from acceptance_stack import Stack
 
 from revbridge.sandboxes.seed import create_deal
+from revbridge.store import cases
 
 US = {
     "BillingStreet": "350 5th Ave",
@@ -140,3 +141,39 @@ def test_bursts_of_5xx_and_429_are_retried_and_never_become_cases(stack: Stack) 
     assert stack.open_case(opportunity) is None
     for name in ("netsuite", "stripe", "avalara"):
         assert stack.state(name)["_faults"] == {"error_503": 2, "error_429": 2}
+
+
+def test_an_off_price_deal_keeps_one_case_and_its_age_until_fixed(stack: Stack) -> None:
+    sf = stack.book.seeder
+    opportunity = _deal(stack, "Massive Dynamic")
+    line = sf.query(
+        "SELECT Id FROM OpportunityLineItem WHERE OpportunityId = "
+        f"'{opportunity}' AND PricebookEntry.Product2.ProductCode = 'SUB-PLATFORM-ANNUAL'"
+    )[0]["Id"]
+    sf.update("OpportunityLineItem", line, {"UnitPrice": 1.0})
+    stack.worker()
+    stack.close(opportunity)
+    case = stack.case_for(opportunity)
+    assert (case.owner, case.failure_class) == ("sales_ops", "validation.pricing")
+    assert "below its price of 12000.00 USD" in case.message
+
+    # Resumed with the price still wrong: the same case, as old as it was, one more failure.
+    assert stack.revbridge("exceptions", "resume", case.case_id).returncode == 0
+    again = stack.wait(
+        "the case's second occurrence",
+        lambda: (c := stack.open_case(opportunity)) and c.occurrences == 2 and c,
+    )
+    assert (again.case_id, again.created_at) == (case.case_id, case.created_at)
+    history = again.context["history"]
+    assert [("failed" in h, h.get("action")) for h in history] == [
+        (True, None),
+        (False, "resume"),
+        (True, None),
+    ]
+
+    sf.update("OpportunityLineItem", line, {"UnitPrice": 12000.0})
+    assert stack.revbridge("exceptions", "resume", case.case_id).returncode == 0
+    stack.activated(opportunity)
+    with stack.engine.connect() as conn:
+        (closed,) = cases.for_deal(conn, f"salesforce:{opportunity}")
+    assert (closed.case_id, closed.state, closed.resolution) == (case.case_id, "resolved", "resume")
