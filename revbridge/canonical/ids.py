@@ -3,6 +3,10 @@
 - A canonical id (``customer_id``, ``order_id`` ...) is ours: short, printable, stable.
 - An id owned by another system is always an ``ExternalRef(system, id)``, never a bare string;
   ``system`` is the name the policy file gives that system (``crm``, ``erp_eu`` ...).
+- Every id is visible text (:func:`check_id_characters`): no control characters (NUL, ESC,
+  C1), no format characters (right-to-left overrides and isolates, zero-width ones), no
+  surrogates and no line or paragraph separators, so an id cannot hide or reorder what
+  a person reads in the console, a log or a CSV.
 - A correlation id follows one deal through every event, step, call and log line.
 - ``idempotency_key(*parts)`` derives the key an external create is sent with, from canonical
   ids only, so a retry after a lost response repeats the same key and never creates twice.
@@ -11,6 +15,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 import uuid
 from collections.abc import Iterable
 from enum import Enum
@@ -27,6 +32,7 @@ __all__ = [
     "ExternalRef",
     "ExternalRefs",
     "SystemName",
+    "check_id_characters",
     "find_ref",
     "idempotency_key",
     "new_correlation_id",
@@ -54,11 +60,33 @@ CorrelationId = Annotated[
 """Printable ASCII, no spaces (it travels in headers); new ones come from ``new_correlation_id``."""
 
 
+_HIDDEN = {
+    "Cc": "control",
+    "Cf": "format",  # bidi overrides and isolates (U+202A-U+202E, U+2066-U+2069), zero-widths
+    "Cs": "surrogate",
+    "Zl": "line separator",
+    "Zp": "paragraph separator",
+}
+"""The Unicode categories an id may not hold, and what to call them in an error."""
+
+
+def check_id_characters(value: str) -> str:
+    """``value`` if every character is visible text, else ``ValueError`` naming the first
+    one that is not (``U+202E``). Letters of any script, digits, punctuation and spaces pass."""
+    if value.isascii() and value.isprintable():
+        return value
+    for char in value:
+        kind = _HIDDEN.get(unicodedata.category(char))
+        if kind is not None:
+            raise ValueError(f"holds U+{ord(char):04X}, a {kind} character; ids are visible text")
+    return value
+
+
 class ExternalRef(CanonicalModel):
     """An object's id in another system: ``ExternalRef(system="erp", id="1042")``."""
 
     system: SystemName
-    id: Annotated[str, Field(min_length=1, max_length=255)]
+    id: Annotated[str, Field(min_length=1, max_length=255), AfterValidator(check_id_characters)]
 
     def __str__(self) -> str:
         return f"{self.system}:{self.id}"
