@@ -5,9 +5,12 @@
 2. **Identity**: a bearer key is authenticated and the :class:`~revbridge.api.auth.Principal`
    left in ``request.state``; routes decide what it may do.
 3. **Rate**: a key over its token bucket → 429 with ``Retry-After``.
-4. **Idempotency** (POST with ``Idempotency-Key``): Stripe's semantics, see
+4. **JSON**: a body declared as JSON is read by :func:`~revbridge.ingress.payloads.read_json`
+   first, so no route sees one nested too deep, not UTF-8 or not Unicode (→ 400) or
+   holding NUL (→ 422 naming the field).
+5. **Idempotency** (POST with ``Idempotency-Key``): Stripe's semantics, see
    :mod:`revbridge.store.idempotency`; a replayed answer carries ``Idempotent-Replayed: true``.
-5. **Failures**: anything unexpected → a 500 problem without details.
+6. **Failures**: anything unexpected → a 500 problem without details.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from starlette.responses import Response
 
 from revbridge.api.auth import Principal
 from revbridge.api.deps import ApiContext
-from revbridge.api.problems import problem
+from revbridge.api.problems import payload_problem, problem
+from revbridge.ingress.payloads import PayloadError, declares_json, read_json
 from revbridge.observability.redaction import register_secret, scrub_text
 from revbridge.store import api_keys, idempotency
 
@@ -98,6 +102,12 @@ class Gate:
                     headers={"Retry-After": str(wait)},
                 )
                 await response(scope, replay, send)
+                return
+        if body and declares_json(headers.get("content-type")):
+            try:
+                await asyncio.to_thread(read_json, body)
+            except PayloadError as exc:
+                await payload_problem(exc)(scope, replay, send)
                 return
         key = headers.get("idempotency-key")
         if scope["method"] == "POST" and principal is not None and key:

@@ -2,9 +2,10 @@
 
 ``problem()`` builds a response; the handlers installed by :func:`install` translate
 FastAPI's and Starlette's errors: request validation → 422 listing the fields, malformed
-JSON → 400, unknown routes → 404, wrong method → 405, anything unexpected → 500 without
-details (logged with its traceback, secrets masked). ``openapi_problems`` documents the
-problem responses on every operation.
+JSON → 400 (a body the gate's JSON reader refuses: :func:`payload_problem`), unknown
+routes → 404, wrong method → 405, anything unexpected → 500 without details (logged with
+its traceback, secrets masked). ``openapi_problems`` documents the problem responses on
+every operation.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from revbridge.ingress.payloads import PayloadError, UnstorableTextError
 from revbridge.observability.redaction import scrub_text
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,16 @@ def problem(
         **extra,
     }
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def payload_problem(exc: PayloadError) -> JSONResponse:
+    """A body :func:`~revbridge.ingress.payloads.read_json` refused: 400, or 422 naming
+    the field whose text cannot be stored."""
+    if isinstance(exc, UnstorableTextError):
+        loc = ["body", *(str(part) for part in exc.loc)]
+        error = {"loc": loc, "msg": exc.reason, "type": "string_unstorable"}
+        return problem(422, exc.detail, errors=[error])
+    return problem(400, exc.detail)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

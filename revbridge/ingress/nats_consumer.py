@@ -9,8 +9,9 @@ CloudEvent in structured JSON with an explicit ``id``. What happens to it:
   closed-won deal is handed to the starter (idempotent by workflow id: a redelivery
   attaches to the same flow), and only then ``AckSync`` — the ack the server confirms.
   A crash anywhere before the confirmed ack means a redelivery, which the inbox drops.
-- **invalid** (not JSON, not a revbridge event, no id) → an audit entry
-  ``event.rejected`` and ``term()``: never redelivered.
+- **invalid** (not JSON :func:`~revbridge.ingress.payloads.read_json` reads, not a
+  revbridge event, no id, an id or extension attribute with control or bidi characters)
+  → an audit entry ``event.rejected`` and ``term()``: never redelivered.
 - **store or starter failure** → ``nak`` with a delay: redelivered, up to ``max_deliver``.
 
 ``ack_wait`` must exceed the longest time one message can take (commit + start);
@@ -38,9 +39,11 @@ from sqlalchemy import Connection, Engine
 from revbridge.canonical import ExternalRef, correlation_id_for
 from revbridge.canonical.commerce import Order
 from revbridge.canonical.events import BusinessEvent, EventType
+from revbridge.canonical.ids import check_id_characters
 from revbridge.config.settings import Settings
 from revbridge.flows.quote_to_cash import workflow_id
 from revbridge.ingress.deals import Starter
+from revbridge.ingress.payloads import PayloadError, read_json
 from revbridge.store import audit, deals, inbox
 from revbridge.store.inbox import InboundEvent, Outcome
 from revbridge.stream import jetstream, sql_log
@@ -91,9 +94,9 @@ async def subscribe(js: JetStreamContext, spec: ConsumerSpec) -> JetStreamContex
 def parse(body: bytes) -> BusinessEvent:
     """The canonical event in a message body; :class:`InvalidEventError` otherwise."""
     try:
-        raw = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidEventError(f"not JSON: {exc}") from exc
+        raw = read_json(body)
+    except PayloadError as exc:
+        raise InvalidEventError(f"not JSON: {exc.detail}") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"]:
         raise InvalidEventError("not a structured CloudEvent with an id")
     try:
@@ -105,6 +108,12 @@ def parse(body: bytes) -> BusinessEvent:
     too_long = [name for name, value, limit in _inbox_fields(event) if len(value) > limit]
     if too_long:
         raise InvalidEventError(f"too long for the inbox: {', '.join(too_long)}")
+    attributes = [(name, getattr(event, name)) for name in ("id", "source", "subject")]
+    for name, value in [*attributes, *event.extensions.items()]:
+        try:
+            check_id_characters(str(value or ""))
+        except ValueError as exc:
+            raise InvalidEventError(f"{name} {exc}") from exc
     return event
 
 

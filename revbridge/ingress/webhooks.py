@@ -3,7 +3,9 @@
 ``POST /webhooks/{system}/changes`` checks the size, the signature and the shape of the
 body, records every closed-won change it carries in the inbox and starts the deals' flows,
 and only then answers ``202``. Bad input gets a precise RFC 9457 problem and records
-nothing: over 1 MiB → 413, forged, stale or unsigned → 401, malformed → 400, an unknown
+nothing: over 1 MiB → 413, a body :func:`~revbridge.ingress.payloads.read_json` refuses
+(nested too deep, not UTF-8 or not Unicode → 400, NUL → 422; checked before the
+signature), forged, stale or unsigned → 401, malformed otherwise → 400, an unknown
 system → 404. A failure of revbridge's own store answers 503, so the sender retries.
 """
 
@@ -23,6 +25,7 @@ from starlette.routing import Route
 
 from revbridge.errors import AuthError
 from revbridge.ingress.deals import ClosedWon, Starter, accept
+from revbridge.ingress.payloads import PayloadError, UnstorableTextError, read_json
 from revbridge.ports import ClosedWonChange
 from revbridge.store.inbox import Outcome
 
@@ -74,6 +77,10 @@ def webhook_app(engine: Engine, start: Starter, receivers: Mapping[str, Receiver
         if body is None:
             return problem(413, "Body too large", f"at most {MAX_BODY} bytes", "too-large")
         try:
+            read_json(body)
+        except PayloadError as exc:
+            return _refused(exc)
+        try:
             found = receiver(request.headers, body, time.time())
         except AuthError as exc:
             return problem(401, "Signature rejected", str(exc), "signature")
@@ -82,6 +89,12 @@ def webhook_app(engine: Engine, start: Starter, receivers: Mapping[str, Receiver
         return await _record(engine, start, system, found)
 
     return Starlette(routes=[Route("/webhooks/{system}/changes", changes, methods=["POST"])])
+
+
+def _refused(exc: PayloadError) -> JSONResponse:
+    if isinstance(exc, UnstorableTextError):
+        return problem(422, "Unprocessable change event", exc.detail, "invalid")
+    return problem(400, "Malformed change event", exc.detail, "malformed")
 
 
 async def _record(

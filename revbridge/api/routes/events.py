@@ -2,7 +2,11 @@
 
 ``POST /v1/events`` takes a revbridge event in CloudEvents structured mode
 (``application/cloudevents+json``) or binary mode (``ce-*`` headers, data as the body).
-It must carry an ``id`` (a resend is recognised by source and id). It is recorded once in
+It must carry an ``id`` (a resend is recognised by source and id); its ``id``,
+``source``, ``subject``, ``causationid`` and extension attributes are visible text (a
+control or bidi character → 422 naming the attribute). The body is read by
+:func:`~revbridge.ingress.payloads.read_json`: nested too deep, not UTF-8 or not Unicode
+→ 400; NUL → 422. It is recorded once in
 the inbox and appended to the event log with
 its audit entry, all in one transaction; the same event again is a ``duplicate``. An
 event whose data sets a field another system of record owns is refused with 409.
@@ -21,8 +25,10 @@ from pydantic import BaseModel, ValidationError
 from revbridge.api import ownership
 from revbridge.api.auth import EventWriter, Principal, Reader
 from revbridge.api.deps import ApiContext, Context
-from revbridge.api.problems import problem
+from revbridge.api.problems import payload_problem, problem
 from revbridge.canonical.events import BusinessEvent, EventType, from_binary
+from revbridge.canonical.ids import check_id_characters
+from revbridge.ingress.payloads import PayloadError, read_json
 from revbridge.store import audit, inbox
 from revbridge.store.inbox import InboundEvent, Outcome
 from revbridge.stream import sql_log
@@ -70,25 +76,28 @@ _NO_ID = (
     "the event has no id: CloudEvents requires one, and revbridge recognises a resent event "
     "by its source and id"
 )
+_IDS = ("id", "source", "subject", "causationid")
 _BODY = {"requestBody": {"required": True, "content": {STRUCTURED: {"schema": _ENVELOPE}}}}
 
 
 def _parse(request: Request, body: bytes) -> BusinessEvent | JSONResponse:
     content_type = request.headers.get("content-type", "").lower()
+    binary = "ce-specversion" in request.headers
+    if not binary and not content_type.startswith((STRUCTURED, "application/json")):
+        return problem(415, f"send {STRUCTURED} (structured) or ce-* headers (binary)")
     try:
-        if "ce-specversion" in request.headers:
+        raw = None if binary and not body else read_json(body)
+    except PayloadError as exc:
+        return payload_problem(exc)
+    try:
+        if binary:
             if not request.headers.get("ce-id"):
                 return problem(422, _NO_ID)
-            return from_binary(request.headers, body)
-        if not content_type.startswith((STRUCTURED, "application/json")):
-            return problem(415, f"send {STRUCTURED} (structured) or ce-* headers (binary)")
-        try:
-            raw = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return problem(400, "the body is not valid JSON")
-        if isinstance(raw, dict) and not raw.get("id"):
-            return problem(422, _NO_ID)
-        return BusinessEvent.model_validate(raw)
+            event = from_binary(request.headers, body)
+        else:
+            if isinstance(raw, dict) and not raw.get("id"):
+                return problem(422, _NO_ID)
+            event = BusinessEvent.model_validate(raw)
     except ValidationError as exc:
         errors = [
             {"loc": [str(p) for p in e["loc"]], "msg": e["msg"], "type": e["type"]}
@@ -97,6 +106,22 @@ def _parse(request: Request, body: bytes) -> BusinessEvent | JSONResponse:
         return problem(422, "not a valid revbridge event", errors=errors)
     except ValueError as exc:
         return problem(422, str(exc)[:300])
+    return _hidden_characters(event) or event
+
+
+def _hidden_characters(event: BusinessEvent) -> JSONResponse | None:
+    """A 422 naming the id and extension attributes that hold control or bidi characters."""
+    errors: list[dict[str, Any]] = []
+    attributes = [(name, getattr(event, name)) for name in _IDS]
+    for name, value in [*attributes, *event.extensions.items()]:
+        try:
+            check_id_characters(str(value or ""))
+        except ValueError as exc:
+            errors.append({"loc": [name], "msg": str(exc), "type": "id_characters"})
+    if not errors:
+        return None
+    fields = ", ".join(e["loc"][0] for e in errors)
+    return problem(422, f"invalid fields: {fields} (visible text only)", errors=errors)
 
 
 @router.post("", status_code=202, response_model=Ingested, openapi_extra=_BODY)

@@ -2,9 +2,12 @@
 
 ``POST /v1/webhooks/stripe`` checks ``Stripe-Signature`` (see :mod:`revbridge.api.signatures`)
 before anything is stored: unsigned, forged or older than 300 s → 400 problem, nothing
-recorded. A valid event is recorded in the inbox (source ``stripe``, its ``evt_…`` id) and,
-for the types in :data:`STRIPE_EVENTS`, appended to the event log as the canonical event,
-audited, in one transaction; the same event id again → 200 ``duplicate``.
+recorded. A signed body is then read by :func:`~revbridge.ingress.payloads.read_json`
+(nested too deep, not UTF-8 or not Unicode → 400; NUL → 422) and must be an object
+with an ``evt_`` id of visible characters. A valid event is recorded in the inbox
+(source ``stripe``, its ``evt_…`` id) and, for the types in :data:`STRIPE_EVENTS`,
+appended to the event log as the canonical event, audited, in one transaction; the same
+event id again → 200 ``duplicate``.
 
 ``POST /v1/webhooks/{system}/changes`` is :mod:`revbridge.ingress.webhooks`' receiver for
 signed CRM change events, served here.
@@ -25,8 +28,10 @@ from pydantic import BaseModel
 
 from revbridge.api import signatures
 from revbridge.api.deps import ApiContext, Context
-from revbridge.api.problems import problem
+from revbridge.api.problems import payload_problem, problem
 from revbridge.canonical.events import BusinessEvent, EventType
+from revbridge.canonical.ids import check_id_characters
+from revbridge.ingress.payloads import PayloadError, read_json
 from revbridge.ingress.webhooks import webhook_app
 from revbridge.store import audit, deals, inbox
 from revbridge.store.inbox import InboundEvent, Outcome
@@ -70,12 +75,22 @@ async def stripe(request: Request, context: Context) -> Any:
     except signatures.SignatureError as exc:
         return problem(400, str(exc), kind="signature", title="Signature rejected")
     try:
-        event = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return problem(400, "the body is not valid JSON")
-    if not isinstance(event, dict) or not str(event.get("id", "")).startswith("evt_"):
-        return problem(400, "a Stripe event is an object with an evt_ id")
+        event = read_json(body)
+    except PayloadError as exc:
+        return payload_problem(exc)
+    if not isinstance(event, dict) or not _is_event_id(event.get("id")):
+        return problem(400, "a Stripe event is an object with an evt_ id of visible characters")
     return await asyncio.to_thread(_record, context, event)
+
+
+def _is_event_id(value: Any) -> bool:
+    if not isinstance(value, str) or not value.startswith("evt_"):
+        return False
+    try:
+        check_id_characters(value)
+    except ValueError:
+        return False
+    return True
 
 
 def canonical_event(event: dict[str, Any]) -> BusinessEvent | None:
