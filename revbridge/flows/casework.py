@@ -63,7 +63,7 @@ async def open_case(
     returns its id and occurrence number."""
     policy = services().policy
     owner = policy.exceptions.owner_for(failure.failure_class)
-    guidance = _guidance(failure, actions, policy.exceptions.guidance.get(owner))
+    text = guidance(failure, actions, policy.exceptions.guidance.get(owner))
     full_context = {
         **context,
         "step": failure.step,
@@ -85,7 +85,7 @@ async def open_case(
             failure_class=failure.failure_class,
             rule=failure.step,
             message=failure.message,
-            guidance=guidance,
+            guidance=text,
             context=full_context,
             actions=actions,
             correlation_id=correlation_id,
@@ -194,11 +194,14 @@ async def mark_accepted(deal_key: str) -> None:
     await _store(lambda conn: deals.advance(conn, deal_key, Stage.ACCEPTED))
 
 
-def _guidance(failure: StepFailure, actions: list[str], owner_text: str | None) -> str:
+def guidance(failure: StepFailure, actions: list[str], owner_text: str | None) -> str:
+    """What the owner reads: what failed, what to do, and the actions safe now. The policy's
+    general text for the owner is given only when no rule said precisely what to fix, so a
+    case never carries two instructions that disagree."""
     lines = [f"What failed: {failure.message}"]
     for finding in failure.findings:
         lines.append(f"• {finding['message']} — {finding['guidance']}")
-    if owner_text:
+    if owner_text and not failure.findings:
         lines.append(owner_text)
     lines.append("Safe actions now:")
     lines.extend(f"• {a}: {GUIDANCE[a]}" for a in actions)
