@@ -13,8 +13,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
+from pydantic import AfterValidator
 from sqlalchemy import Connection, or_, select
 
+from revbridge.api.parameters import PathId
+from revbridge.canonical.ids import check_id_characters
 from revbridge.console.rendering import page
 from revbridge.console.session import ConsoleDep, SignedIn
 from revbridge.store import bindings, cases, deals
@@ -181,7 +184,7 @@ def search_page(
     request: Request,
     user: SignedIn,
     console: ConsoleDep,
-    q: Annotated[str, Query(max_length=200)] = "",
+    q: Annotated[str, Query(max_length=200), AfterValidator(check_id_characters)] = "",
     status: Status | None = None,
 ) -> HTMLResponse:
     text = q.strip()
@@ -204,7 +207,9 @@ def search_page(
 
 
 @router.get("/deals/{deal_key:path}")
-def deal_page(request: Request, deal_key: str, user: SignedIn, console: ConsoleDep) -> HTMLResponse:
+def deal_page(
+    request: Request, deal_key: PathId, user: SignedIn, console: ConsoleDep
+) -> HTMLResponse:
     if len(deal_key) > 200:
         raise HTTPException(404, "There is no such deal.")
     with console.context.engine.connect() as conn:

@@ -18,6 +18,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from revbridge.api.auth import may_act_on
+from revbridge.api.parameters import PathId
+from revbridge.canonical.ids import check_id_characters
 from revbridge.cases import actions
 from revbridge.config.policy import Sla
 from revbridge.console.figures import CASE_OWNERS
@@ -114,7 +116,7 @@ def _owned(console: ConsoleDep, case_id: str, user: ConsoleUser) -> CaseRow:
 @router.get("/exceptions/{case_id}")
 def case_page(
     request: Request,
-    case_id: str,
+    case_id: PathId,
     user: SignedIn,
     console: ConsoleDep,
     requested: Annotated[str, Query(max_length=20)] = "",
@@ -143,7 +145,9 @@ def case_page(
 
 
 @router.post("/exceptions/{case_id}/actions")
-def act(case_id: str, form: Posted, user: Actor, console: ConsoleDep, request: Request) -> Response:
+def act(
+    case_id: PathId, form: Posted, user: Actor, console: ConsoleDep, request: Request
+) -> Response:
     """Request a safe action; the deal's flow carries it out and resolves the case."""
     action = form.get("action", "")
     if action not in actions.ACTIONS:
@@ -160,12 +164,16 @@ def act(case_id: str, form: Posted, user: Actor, console: ConsoleDep, request: R
 
 @router.post("/exceptions/{case_id}/assign")
 def assign(
-    case_id: str, form: Posted, user: Actor, console: ConsoleDep, request: Request
+    case_id: PathId, form: Posted, user: Actor, console: ConsoleDep, request: Request
 ) -> Response:
     """Give the case to a person (audited with the previous assignee)."""
     assignee = form.get("assignee", "").strip()
     if not 1 <= len(assignee) <= 120:
         raise HTTPException(400, "The assignee is 1 to 120 characters.")
+    try:
+        check_id_characters(assignee)
+    except ValueError as exc:
+        raise HTTPException(400, f"The assignee {exc}.") from exc
     _owned(console, case_id, user)
     actions.assign(console.context.engine, case_id, assignee, user.actor)
     base = str(request.scope.get("root_path", "")).rstrip("/")

@@ -1,11 +1,16 @@
 """Pages: the Jinja2 environment (autoescape on, undefined names are errors) and its filters.
 
-Every value a template prints is HTML-escaped; the filters turn instants, ages, durations
-and amounts into the few formats the console uses everywhere.
+Every value a template prints is HTML-escaped, and first made inert (:func:`inert`): a
+character that would reorder or hide what an operator reads — a bidi embedding, override,
+isolate or mark, a C0 or C1 control, a lone surrogate — is shown as its escape
+(``\\u202e``), so a deal named ``invoice\\u202egpj.exe`` reads as such and not as
+``invoiceexe.jpg``. The filters turn instants, ages, durations and amounts into the few
+formats the console uses everywhere.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -13,8 +18,23 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from revbridge.console.session import ConsoleUser
+
+_HIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # C0 (but tab and newlines), DEL, C1
+    "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"  # bidi marks, embeddings, overrides, isolates
+    "\ud800-\udfff]"  # lone surrogates
+)
+
+
+def inert(value: Any) -> Any:
+    """Text with its hidden characters shown as escapes (``\\u202e``); anything else as is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return _HIDDEN.sub(lambda found: f"\\u{ord(found.group()):04x}", value)
+    return value
+
 
 env = Environment(
     loader=PackageLoader("revbridge.console", "templates"),
@@ -22,6 +42,7 @@ env = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=inert,
 )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, or_, select
 
 from revbridge.api.auth import BillingReader, Reader
 from revbridge.api.deps import Context
+from revbridge.api.parameters import PathId
 from revbridge.canonical.events import EventType
 from revbridge.store import bindings
 from revbridge.store.tables import event_log
@@ -78,7 +79,7 @@ def _events(conn: Connection, *conditions: Any) -> list[RecordedEvent]:
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerView)
-def customer(customer_id: str, context: Context, _who: Reader) -> CustomerView:
+def customer(customer_id: PathId, context: Context, _who: Reader) -> CustomerView:
     """The customer's ids in every system."""
     with context.engine.connect() as conn:
         ids = _ids(conn, "customer", customer_id)
@@ -88,7 +89,7 @@ def customer(customer_id: str, context: Context, _who: Reader) -> CustomerView:
 
 
 @router.get("/customers/{customer_id}/payments", response_model=PaymentList)
-def payments(customer_id: str, context: Context, _who: BillingReader) -> PaymentList:
+def payments(customer_id: PathId, context: Context, _who: BillingReader) -> PaymentList:
     """Payments recorded for the customer (canonical or any of its system ids)."""
     with context.engine.connect() as conn:
         known = {customer_id} | {i.id for i in _ids(conn, "customer", customer_id)}
@@ -106,7 +107,7 @@ def _customer_of(event: dict[str, Any]) -> str | None:
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceView)
-def invoice(invoice_id: str, context: Context, _who: BillingReader) -> InvoiceView:
+def invoice(invoice_id: PathId, context: Context, _who: BillingReader) -> InvoiceView:
     """The invoice's ids per system and the events recorded about it."""
     with context.engine.connect() as conn:
         ids = _ids(conn, "invoice", invoice_id)

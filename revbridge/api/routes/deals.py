@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from revbridge.api.auth import Reader
 from revbridge.api.deps import Context
+from revbridge.api.parameters import PathId, SearchText
 from revbridge.api.routes.exceptions import Case, case_view
 from revbridge.store import cases, deals
 from revbridge.store.deals import Deal, Status
@@ -82,7 +83,7 @@ def summary(deal: Deal) -> DealSummary:
 
 
 @router.get("/deals/{deal}", response_model=DealStatus)
-def deal_status(deal: str, context: Context, _who: Reader) -> DealStatus:
+def deal_status(deal: PathId, context: Context, _who: Reader) -> DealStatus:
     """Where the deal stands in every system: stage, status, ids, timeline, cases."""
     with context.engine.connect() as conn:
         found = deals.get(conn, deal)
@@ -105,7 +106,7 @@ def search_deals(
     context: Context,
     _who: Reader,
     status: Status | None = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: SearchText = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> DealList:
     """Deals whose key, name, account, correlation id or any system's id contains ``q``."""

@@ -103,7 +103,8 @@ def _parse(request: Request, body: bytes) -> BusinessEvent | JSONResponse:
             {"loc": [str(p) for p in e["loc"]], "msg": e["msg"], "type": e["type"]}
             for e in exc.errors(include_url=False, include_context=False, include_input=False)
         ]
-        return problem(422, "not a valid revbridge event", errors=errors)
+        fields = ", ".join(".".join(e["loc"]) for e in errors)
+        return problem(422, f"not a valid revbridge event; invalid fields: {fields}", errors=errors)
     except ValueError as exc:
         return problem(422, str(exc)[:300])
     return _hidden_characters(event) or event

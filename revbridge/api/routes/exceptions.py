@@ -13,11 +13,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from revbridge.api.auth import CaseActor, Principal, Reader, may_act_on
 from revbridge.api.deps import ApiContext, Context
+from revbridge.api.parameters import PathId
 from revbridge.api.problems import problem
+from revbridge.canonical.ids import check_id_characters
 from revbridge.cases import actions
 from revbridge.store import cases
 from revbridge.store.cases import CaseRow
@@ -58,7 +60,9 @@ class ActionCommand(BaseModel):
 
 class AssignCommand(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    assignee: Annotated[str, Field(min_length=1, max_length=120)]
+    assignee: Annotated[
+        str, Field(min_length=1, max_length=120), AfterValidator(check_id_characters)
+    ]
 
 
 class ActionAccepted(BaseModel):
@@ -120,7 +124,7 @@ def _case(context: ApiContext, case_id: str) -> CaseRow:
 
 
 @router.get("/{case_id}", response_model=Case)
-def show_case(case_id: str, context: Context, _who: Reader) -> Case:
+def show_case(case_id: PathId, context: Context, _who: Reader) -> Case:
     """One case with its context: failing request/response (secrets redacted), bindings."""
     return case_view(_case(context, case_id), full=True)
 
@@ -134,7 +138,7 @@ def _owned(context: ApiContext, case_id: str, who: Principal) -> CaseRow:
 
 @router.post("/{case_id}/actions", status_code=202, response_model=ActionAccepted)
 def act(
-    case_id: str, command: ActionCommand, context: Context, who: CaseActor
+    case_id: PathId, command: ActionCommand, context: Context, who: CaseActor
 ) -> ActionAccepted | JSONResponse:
     """Request an action; the deal's waiting flow carries it out and resolves the case."""
     _owned(context, case_id, who)
@@ -146,7 +150,7 @@ def act(
 
 
 @router.post("/{case_id}/assign", response_model=Case)
-def assign(case_id: str, command: AssignCommand, context: Context, who: CaseActor) -> Case:
+def assign(case_id: PathId, command: AssignCommand, context: Context, who: CaseActor) -> Case:
     """Give the case to a person (audited with the previous assignee)."""
     _owned(context, case_id, who)
     actions.assign(context.engine, case_id, command.assignee, who.actor)

@@ -10,17 +10,23 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Connection
 
 from revbridge.api.auth import Principal, Replayer
 from revbridge.api.deps import ApiContext, Context
+from revbridge.canonical.ids import check_id_characters
 from revbridge.store import audit, cases, deals
 from revbridge.store.deals import Status
 
 router = APIRouter(prefix="/replays", tags=["replays"])
 MAX_DEALS = 1000
-DealKey = Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[a-z][a-z0-9_-]*:.+$")]
+DealKey = Annotated[
+    str,
+    Field(min_length=3, max_length=200, pattern=r"^[a-z][a-z0-9_-]*:.+$"),
+    AfterValidator(check_id_characters),
+]
+StepName = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(check_id_characters)]
 
 
 class ReplayFilter(BaseModel):
@@ -35,7 +41,7 @@ class ReplayCommand(BaseModel):
     filter: ReplayFilter | None = None
     except_: Annotated[list[DealKey], Field(alias="except", max_length=MAX_DEALS)] = []
     dry_run: bool = False
-    from_step: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+    from_step: StepName | None = None
 
     @model_validator(mode="after")
     def _one_selection(self) -> ReplayCommand:
