@@ -8,8 +8,9 @@
     ├── StoreError                  our own database refused an operation
     │   └── AuditChainError         the audit log's hash chain is broken
     └── ConnectorError              a call to an external system failed
-        ├── RetryableError          try again later (connection, 5xx, throttling)
-        │   ├── RateLimitedError    throttled; ``retry_after`` seconds if the target said
+        ├── RetryableError          try again later (connection, 5xx, throttling); after
+        │   │                       ``retry_after`` seconds when the target said so
+        │   ├── RateLimitedError    throttled
         │   └── TimeoutAfterSendError  sent, no answer: the effect may have happened
         └── PermanentError          retrying cannot help: becomes an exception case
             ├── AuthError           credentials refused
@@ -82,15 +83,16 @@ class ConnectorError(RevbridgeError):
 
 
 class RetryableError(ConnectorError):
-    """Transient: the same call may succeed later."""
-
-
-class RateLimitedError(RetryableError):
-    """The target throttled us; wait ``retry_after`` seconds when it said so."""
+    """Transient: the same call may succeed later, after ``retry_after`` seconds when the
+    target said so (a 503's or a 429's ``Retry-After``)."""
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after
+
+
+class RateLimitedError(RetryableError):
+    """The target throttled us."""
 
 
 class TimeoutAfterSendError(RetryableError):

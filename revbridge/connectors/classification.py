@@ -66,6 +66,6 @@ def make_error(
     code = next(
         (c for c in found if rule is not None and c in rule.codes), found[0] if found else ""
     )
-    if issubclass(error_class, RateLimitedError):
+    if issubclass(error_class, RetryableError):
         return error_class(message, retry_after=retry_after(response), code=code, status=status)
     return error_class(message, code=code, status=status)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from revbridge.errors import RateLimitedError, RetryableError, TimeoutAfterSendError
+from revbridge.errors import RetryableError, TimeoutAfterSendError
 
 
 @dataclass(frozen=True)
@@ -49,10 +49,6 @@ def decide(
     backoff = min(policy.max_delay_s, policy.base_delay_s * 2 ** (attempt - 1))
     if policy.jitter:
         backoff = (rng or random).uniform(backoff / 2, backoff)
-    if (
-        policy.honour_retry_after
-        and isinstance(error, RateLimitedError)
-        and error.retry_after is not None
-    ):
+    if policy.honour_retry_after and error.retry_after is not None:
         backoff = max(backoff, min(error.retry_after, policy.max_delay_s * 6))
     return RetryDecision(True, backoff, reason=type(error).__name__)

@@ -110,9 +110,9 @@ def error_for(
     if cls is None:
         cls = RetryableError if status >= 500 else PermanentError
     text = f"salesforce {code or status}: {message}" if message else f"salesforce {code or status}"
-    if cls is RateLimitedError:
+    if issubclass(cls, RetryableError):
         wait = retry_after(response) if response is not None else None
-        return RateLimitedError(text, retry_after=wait, code=code, status=status)
+        return cls(text, retry_after=wait, code=code, status=status)
     return cls(text, code=code, status=status)
 
 

@@ -106,6 +106,6 @@ def classify(response: httpx.Response) -> ConnectorError | None:
         error_class = RetryableError
     message = describe(status, fields)
     details: dict[str, Any] = {"code": code or error_type, "status": status}
-    if issubclass(error_class, RateLimitedError):
+    if issubclass(error_class, RetryableError):
         return error_class(message, retry_after=retry_after(response), **details)
     return error_class(message, **details)

@@ -687,13 +687,6 @@ def test_an_avatax_429_waits_as_long_as_its_retry_after_asks() -> None:
     assert error.retry_after == 3.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a 503 with Retry-After is classified as a plain RetryableError, which carries no "
-    "retry_after, so decide() waits only its backoff; docs/configuration.md says "
-    "honour_retry_after waits as long as a 429/503 Retry-After asks, and AvaTax (and its "
-    "sandbox) send Retry-After on 503",
-)
 def test_an_avatax_503_waits_as_long_as_its_retry_after_asks() -> None:
     body = _avatax("ServerUnreachable", "AvaTax server unable to reach data services")
     error = _classified(avalara.classify, _answer(503, body, {"Retry-After": "20"}))
