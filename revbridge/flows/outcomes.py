@@ -11,7 +11,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from revbridge.errors import AuthError, ConnectorError, PermanentError, RetryableError
+from revbridge.errors import AuthError, ConnectorError, RetryableError
+from revbridge.observability.redaction import scrub_text
+
+#: The kinds of refusal a failure class names after its role (``erp.data``).
+KINDS = ("data", "not_found", "conflict")
 
 #: Role of each port, used as the family of a connector failure class (``erp.data``).
 ROLE_OF_STEP = {
@@ -52,16 +56,16 @@ def failure_from_error(step: str, error: Exception) -> StepFailure:
     if isinstance(error, ConnectorError):
         if isinstance(error, AuthError):
             failure_class = f"auth.{role}"
-        elif isinstance(error, PermanentError):
-            failure_class = f"{role}.{error.failure_class}"
         elif isinstance(error, RetryableError):
             failure_class = "integration.unavailable"
-        else:
+        elif type(error).failure_class in KINDS:
             failure_class = f"{role}.{error.failure_class}"
+        else:  # refused, but by no rule of the vendor's table: the data is the suspect
+            failure_class = f"{role}.data"
         return StepFailure(
             step=step,
             failure_class=failure_class,
-            message=str(error),
+            message=scrub_text(str(error)),
             system=error.system,
             code=error.code,
             retryable=isinstance(error, RetryableError),
@@ -71,5 +75,5 @@ def failure_from_error(step: str, error: Exception) -> StepFailure:
     return StepFailure(
         step=step,
         failure_class="integration.defect",
-        message=f"{type(error).__name__}: {error}",
+        message=scrub_text(f"{type(error).__name__}: {error}"),
     )

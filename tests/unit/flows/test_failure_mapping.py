@@ -139,13 +139,6 @@ def test_the_example_policy_sends_each_failure_to_the_right_team() -> None:
     assert owner("quote_tax", ValueError("bug")) == "integration_support"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a PermanentError that is not Auth/Data/NotFound/Conflict (what every classify "
-    "table returns for an unmapped 4xx, and Stripe for a 5xx with Stripe-Should-Retry: "
-    "false) becomes '<role>.integration' (ConnectorError.failure_class), which is not in "
-    "config.policy.FAILURE_CLASSES, so a policy cannot name its owner",
-)
 @pytest.mark.parametrize("step", ["submit_sales_order", "quote_tax", "start_subscription"])
 def test_an_unclassified_permanent_error_gets_a_failure_class_the_policy_can_name(
     step: str,
@@ -154,12 +147,6 @@ def test_an_unclassified_permanent_error_gets_a_failure_class_the_policy_can_nam
     assert failure.failure_class in FAILURE_CLASSES
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="failure_from_error copies an unexpected exception's text into the failure "
-    "message unscrubbed; it becomes the case message and audit entry although "
-    "observability.redaction promises nothing secret reaches cases",
-)
 def test_a_known_secret_in_an_unexpected_exception_does_not_reach_the_case(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
