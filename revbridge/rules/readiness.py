@@ -362,12 +362,13 @@ def plan(
 
 
 def jurisdiction(customer: Customer) -> str:
-    """Where the customer is taxed: ``US-NY`` for US states, else the country code."""
+    """Where the customer is taxed: ``US-NY`` or ``CA-QC`` where tax depends on the state
+    or province (:data:`REGIONAL_TAX`), else the country code."""
     address = customer.shipping_address or customer.billing_address
     if address is None:
         return "unknown"
-    if address.country == "US" and address.region:
-        return f"US-{address.region}"
+    if address.country in REGIONAL_TAX and address.region:
+        return f"{address.country}-{address.region}"
     return str(address.country)
 
 

@@ -285,12 +285,6 @@ def test_an_incomplete_address_is_reported_once_by_the_address_rule(example: Pol
     assert tax_nexus(_deal(_customer(no_state, currency="USD")), example) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="jurisdiction() keeps the subdivision only for the US: a Quebec customer is taxed "
-    "in 'CA', so an entity whose tax_nexus lists CA-QC (a valid policy jurisdiction, and "
-    "REGIONAL_TAX says Canadian tax depends on the province) never matches",
-)
 def test_a_province_in_the_entitys_nexus_covers_a_customer_there(example: Policy) -> None:
     quebec = Address(line1="1 Rue St-Paul", city="Montréal", region="QC", country="CA")
     ca = example.legal_entities["ACME-US"].model_copy(
