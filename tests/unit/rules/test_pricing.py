@@ -104,4 +104,4 @@ def test_a_quantity_of_zero_or_less_is_a_finding(example: Policy) -> None:
 def test_the_example_policy_routes_pricing_findings_to_sales_ops(example: Policy) -> None:
     assert example.exceptions.owner_for("validation.pricing") == "sales_ops"
     assert example.pricing.max_discount_percent == Decimal("20")
-    assert LIST_PRICE == example.products["SUB-PLATFORM-ANNUAL"].billing.prices["GBP"]
+    assert example.products["SUB-PLATFORM-ANNUAL"].billing.prices["GBP"] == LIST_PRICE
