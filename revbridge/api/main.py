@@ -20,6 +20,7 @@ from revbridge.api import problems
 from revbridge.api.auth import Reader
 from revbridge.api.deps import ApiContext, Replay
 from revbridge.api.gate import MAX_BODY, Gate
+from revbridge.api.proxies import ForwardedFor
 from revbridge.api.ratelimit import RateLimiter
 from revbridge.api.routes import (
     audit,
@@ -117,4 +118,5 @@ def create_app(
         return document()
 
     app.add_middleware(Gate, context=context, max_body=max_body)
+    app.add_middleware(ForwardedFor, proxies=settings.trusted_proxies)  # outermost
     return app

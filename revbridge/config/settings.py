@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     api_port: int = Field(8700, ge=1, le=65535)
     """Port the HTTP API, webhooks and console listen on."""
 
+    trusted_proxies: Annotated[tuple[IPvAnyNetwork, ...], NoDecode] = ()
+    """Reverse proxies whose ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed:
+    comma-separated addresses or CIDR networks (``10.0.0.5, 10.1.0.0/16``). Empty (the
+    default): the socket's peer is the client, whatever headers it sends."""
+
     log_level: LogLevel = "INFO"
     """Least severe level logged."""
 
@@ -70,6 +75,13 @@ class Settings(BaseSettings):
     otlp_endpoint: str | None = None
     """OTLP/HTTP collector to send traces to (base URL; ``/v1/traces`` is appended). Unset:
     the standard ``OTEL_EXPORTER_OTLP_ENDPOINT`` applies; neither: no tracing."""
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -2,9 +2,10 @@
 
 The sign-in form is protected against login CSRF by a double-submit token (a short-lived
 cookie and the same value in the form). A failed attempt says only that the username or
-password is wrong; attempts are throttled per client address. Passwords are never
-logged. Signing in starts a session (see :mod:`revbridge.store.console_users`);
-signing out ends it.
+password is wrong; attempts are throttled per client address (the socket's peer, or the
+address a trusted proxy forwarded: :mod:`revbridge.api.proxies`), and a throttled attempt
+is a 429 with ``Retry-After``. Passwords are never logged. Signing in starts a session
+(see :mod:`revbridge.store.console_users`); signing out ends it.
 """
 
 from __future__ import annotations
@@ -74,9 +75,14 @@ def login(request: Request, form: Posted, console: ConsoleDep) -> Response:
     """Check the password; start a session and go to the page asked for."""
     if not same_token(form.get("login_token", ""), request.cookies.get(LOGIN_COOKIE, "")):
         return _login_form(request, 403, "The sign-in form expired. Please try again.")
-    client = request.client.host if request.client else "unknown"
-    if console.logins.check(f"login:{client}"):
-        raise HTTPException(429, "Too many sign-in attempts. Wait a minute and try again.")
+    client = request.client.host if request.client else "unknown"  # see api.proxies
+    wait = console.logins.check(f"login:{client}")
+    if wait:
+        raise HTTPException(
+            429,
+            f"Too many sign-in attempts. Wait {wait} s and try again.",
+            headers={"Retry-After": str(wait)},
+        )
     username, password = form.get("username", "").strip(), form.get("password", "")
     if not username or not password or len(username) > 80 or len(password) > 1024:
         return _login_form(request, 401, FAILED)

@@ -79,9 +79,19 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-def error_page(request: Request, status: int, detail: str) -> Response:
+def error_page(
+    request: Request, status: int, detail: str, headers: dict[str, str] | None = None
+) -> Response:
     title = TITLES.get(status, "Error")
-    return page(request, "error.html", status_code=status, title=title, detail=detail, code=status)
+    return page(
+        request,
+        "error.html",
+        status_code=status,
+        headers=headers,
+        title=title,
+        detail=detail,
+        code=status,
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -93,7 +103,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         base = request.scope.get("root_path", "").rstrip("/")
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"{base}/login?next={quote(target, safe='')}", 303)
-    return error_page(request, exc.status_code, detail)
+    return error_page(request, exc.status_code, detail, dict(exc.headers or {}))
 
 
 async def _invalid(request: Request, exc: Exception) -> Response:
