@@ -1,6 +1,8 @@
 """The ``revbridge`` command line: parse arguments, call library functions, print.
 
-Errors are one clear line on stderr and a non-zero exit; ``--debug`` shows tracebacks.
+Errors are one clear line on stderr and a non-zero exit (an invalid policy file's problems
+are listed above it, as FILE:LINE:COL: message); ``--debug`` shows tracebacks. Help is
+click's plain layout: a flag shows no value type, an option its type.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from revbridge import __version__
 from revbridge.cli import (
@@ -27,7 +30,7 @@ from revbridge.cli import (
     users,
     worker,
 )
-from revbridge.errors import RevbridgeError
+from revbridge.errors import ConfigError, RevbridgeError
 
 app = typer.Typer(
     name="revbridge",
@@ -35,6 +38,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # typer's rich help shows "<bool>" beside every flag
 )
 app.add_typer(db.app, name="db")
 app.add_typer(config.app, name="config")
@@ -56,7 +60,7 @@ app.add_typer(alerts.app, name="alerts")
 app.add_typer(stream.app, name="stream")
 
 _state = {"debug": False}
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _version(value: bool) -> None:
@@ -88,14 +92,16 @@ def main() -> None:
     except Exception as exc:
         if _state["debug"] or "--debug" in sys.argv:
             raise
-        err.print(f"[red]error:[/red] {_one_line(exc)}", highlight=False)
+        if isinstance(exc, ConfigError):
+            for problem in exc.problems:
+                if problem != str(exc):
+                    err.print(problem, markup=False, highlight=False)
+        err.print(Text.assemble(("error: ", "red"), _one_line(exc)), highlight=False)
         sys.exit(2 if not isinstance(exc, RevbridgeError) else 1)
 
 
 def _one_line(exc: BaseException) -> str:
-    import click
-
-    if isinstance(exc, click.ClickException):
+    if isinstance(exc, typer.TyperException):  # usage errors and the commands' own sentences
         return exc.format_message()
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")

@@ -60,10 +60,10 @@ def evaluate(
 @app.command("list")
 def listing() -> None:
     """The stored state of every alert rule evaluated so far."""
-    from revbridge.app import open_store
+    from revbridge.cli.database import open_existing
     from revbridge.store import alerts
 
-    with open_store(Settings()).connect() as conn:
+    with open_existing(Settings()).connect() as conn:
         rows = alerts.listing(conn)
     if not rows:
         out.print("no alert has been evaluated yet (revbridge alerts evaluate)")

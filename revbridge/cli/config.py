@@ -7,7 +7,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from revbridge.config.load import diff_files, validate_file
+from revbridge.config.load import diff_files, load_policy, validate_file
+from revbridge.config.policy import Policy
 
 app = typer.Typer(help="The policy file (revbridge.yaml).", no_args_is_help=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -37,3 +38,14 @@ def diff(
         return
     for line in changes:
         out.print(line, markup=False)
+
+
+def require_policy(path: Path) -> Policy:
+    """The valid policy at ``path`` for a command that needs one: a missing file is one
+    sentence; an invalid one raises :class:`~revbridge.errors.ConfigError` with every problem
+    as FILE:LINE:COL: message (printed by the command line's error handler)."""
+    if not path.is_file():
+        raise typer.TyperException(
+            f"no policy file {path} (pass --policy FILE; the example is examples/revbridge.yaml)"
+        )
+    return load_policy(path)

@@ -6,6 +6,7 @@ import typer
 from rich.console import Console
 
 from revbridge.app import open_store
+from revbridge.cli.database import open_existing
 from revbridge.config.settings import Settings
 from revbridge.store import audit, migrate
 
@@ -25,7 +26,7 @@ def upgrade() -> None:
 @audit_app.command("verify")
 def verify() -> None:
     """Check the audit chain; exit 1 naming the first edited, inserted or deleted row."""
-    engine = open_store(Settings(), upgrade=False)
+    engine = open_existing(Settings())
     report = audit.verify(engine)
     out.print(str(report))
     if not report.ok:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from revbridge.app import open_store
+from revbridge.cli.database import open_existing, shown
 from revbridge.config.settings import Settings
 from revbridge.observability.redaction import register_secret
 from revbridge.store import api_keys, audit
@@ -54,10 +55,17 @@ def create(
 @app.command("list")
 def listing() -> None:
     """Every key: id, name, role, created, expires, revoked (never the secret)."""
-    engine = open_store(Settings())
+    settings = Settings()
+    engine = open_existing(settings)
     with engine.connect() as conn:
         keys = api_keys.listing(conn)
-    table = Table("id", "name", "role", "created", "expires", "revoked")
+    table = Table()
+    # ids and roles are typed back (revoke, API calls): whole, whatever the terminal's width
+    table.add_column("id", no_wrap=True, min_width=max((len(k.id) for k in keys), default=2))
+    table.add_column("name")
+    table.add_column("role", no_wrap=True, min_width=max(map(len, ROLES)))
+    for title in ("created", "expires", "revoked"):
+        table.add_column(title)
     for k in keys:
         table.add_row(
             k.id,
@@ -68,12 +76,13 @@ def listing() -> None:
             k.revoked_at.strftime("%Y-%m-%d %H:%M") if k.revoked_at else "",
         )
     out.print(table)
+    out.print(f"{len(keys)} key(s) in {shown(settings)}", markup=False)
 
 
 @app.command("revoke")
 def revoke(key_id: str = typer.Argument(..., help="The key's id (rbk_<id>_…).")) -> None:
     """Revoke a key at once."""
-    engine = open_store(Settings())
+    engine = open_existing(Settings())
     key_id = key_id.removeprefix(api_keys.PREFIX)
     with engine.begin() as conn:
         if not api_keys.revoke(conn, key_id):

@@ -9,9 +9,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from revbridge.app import database_url, open_store
+from revbridge.app import database_url
 from revbridge.canonical import ExternalRef
 from revbridge.cases import actions
+from revbridge.cli.database import open_existing, shown
+from revbridge.config.policy import OWNERS
 from revbridge.config.settings import Settings
 from revbridge.flows import runtime
 from revbridge.flows.quote_to_cash import workflow_id
@@ -19,15 +21,25 @@ from revbridge.store import cases, deals
 
 exceptions_app = typer.Typer(help="Exception cases: the ops work queue.", no_args_is_help=True)
 out = Console(highlight=False, soft_wrap=True)
+STATES = (cases.OPEN, cases.RESOLVED, "all")
 
 
 @exceptions_app.command("list")
 def list_cases(
-    owner: str | None = typer.Option(None, help="sales_ops, finance_ops or integration_support"),
-    state: str = typer.Option("open", help="open, resolved or all"),
+    owner: str | None = typer.Option(None, help=" or ".join(OWNERS)),
+    state: str = typer.Option("open", help=" or ".join(STATES)),
 ) -> None:
     """The exception queue, oldest first."""
-    engine = open_store(Settings())
+    if owner is not None and owner not in OWNERS:
+        raise typer.BadParameter(
+            f"unknown owner {owner!r}; owners are {', '.join(OWNERS)}", param_hint="--owner"
+        )
+    if state not in STATES:
+        raise typer.BadParameter(
+            f"unknown state {state!r}; states are {', '.join(STATES)}", param_hint="--state"
+        )
+    settings = Settings()
+    engine = open_existing(settings)
     with engine.connect() as conn:
         rows = cases.search(conn, owner=owner, state=None if state == "all" else state)
     table = Table()
@@ -45,17 +57,18 @@ def list_cases(
             c.message[:80],
         )
     out.print(table)
-    out.print(f"{len(rows)} case(s)")
+    out.print(f"{len(rows)} case(s) in {shown(settings)}", markup=False)
 
 
 @exceptions_app.command("show")
 def show(case_id: str) -> None:
     """Everything about one case: context, failing request/response, guidance, actions."""
-    engine = open_store(Settings())
+    settings = Settings()
+    engine = open_existing(settings)
     with engine.connect() as conn:
         case = cases.get(conn, case_id)
     if case is None:
-        raise typer.BadParameter(f"no exception case {case_id}")
+        raise typer.TyperException(f"no exception case {case_id} in {shown(settings)}")
     out.print(
         f"[bold]{case.case_id}[/bold]  {case.state}  owner={case.owner}  "
         f"class={case.failure_class}  step={case.rule}  occurrences={case.occurrences}"
@@ -67,7 +80,7 @@ def show(case_id: str) -> None:
 
 def _act(action: str, case_id: str) -> None:
     settings = Settings()
-    engine = open_store(settings)
+    engine = open_existing(settings)
     url = database_url(settings)
     actions.act(
         engine,
@@ -108,9 +121,23 @@ def replay(
     from_step: str | None = typer.Option(None, "--from-step", help="Step to restart from."),
 ) -> None:
     """Run a deal again on the current policy; existing objects are found, not duplicated."""
-    new_id = runtime.replay(
-        database_url(Settings()), workflow_id(ExternalRef.parse(deal)), from_step
-    )
+    settings = Settings()
+    try:
+        ref = ExternalRef.parse(deal)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{deal!r} is not SYSTEM:ID, e.g. salesforce:006…", param_hint="DEAL"
+        ) from None
+    with open_existing(settings).connect() as conn:
+        known = deals.get(conn, str(ref)) is not None
+    if not known:
+        raise typer.TyperException(
+            f"no deal {ref} in {shown(settings)} (revbridge trace TEXT finds a deal by any id)"
+        )
+    try:
+        new_id = runtime.replay(database_url(settings), workflow_id(ref), from_step)
+    except ValueError as exc:  # no such step: the message names the deal's steps
+        raise typer.BadParameter(str(exc), param_hint="--from-step") from None
     out.print(f"replaying {deal} as workflow {new_id}")
 
 
@@ -118,11 +145,12 @@ def trace(
     deal: str = typer.Argument(..., help="Deal key, any system's id or a correlation id."),
 ) -> None:
     """The deal's timeline across systems, with the ids in each."""
-    engine = open_store(Settings())
+    settings = Settings()
+    engine = open_existing(settings)
     with engine.connect() as conn:
         found = deals.get(conn, deal) or next(iter(deals.search(conn, deal, limit=1)), None)
         if found is None:
-            raise typer.BadParameter(f"no deal matches {deal!r}")
+            raise typer.TyperException(f"no deal matches {deal!r} in {shown(settings)}")
         steps = deals.timeline(conn, found.deal_key)
         case_rows = cases.for_deal(conn, found.deal_key)
     out.print(
@@ -149,6 +177,7 @@ def trace(
         out.print(
             f"case {c.case_id} {c.state} ({c.resolution or c.owner}): {c.message}", markup=False
         )
+    out.print(f"read from {shown(settings)}", markup=False)
 
 
 def workers_list(
@@ -158,14 +187,19 @@ def workers_list(
     from datetime import UTC, datetime
     from pathlib import Path
 
+    from revbridge.cli.config import require_policy
     from revbridge.config.load import load_policy
     from revbridge.config.policy import Fleet
     from revbridge.store import workers
 
     settings = Settings()
-    path = Path(policy) if policy else settings.policy_file
-    fleet = load_policy(path).fleet if path.exists() else Fleet()
-    engine = open_store(settings)
+    if policy is not None:
+        fleet = require_policy(Path(policy)).fleet
+    elif settings.policy_file.exists():
+        fleet = load_policy(settings.policy_file).fleet
+    else:
+        fleet = Fleet()
+    engine = open_existing(settings)
     now = datetime.now(UTC)
     with engine.connect() as conn:
         everyone = workers.everyone(conn)
@@ -183,3 +217,4 @@ def workers_list(
         age = (now - w.heartbeat_at).total_seconds()
         table.add_row(w.executor_id, w.host, str(w.pid), f"{age:.0f} s ago", state)
     out.print(table)
+    out.print(f"{len(everyone)} worker(s) in {shown(settings)}", markup=False)

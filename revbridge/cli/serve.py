@@ -1,7 +1,8 @@
 """``revbridge serve``: the HTTP API v1 (and its webhooks) on one port.
 
 The policy file is optional: without it the API serves reads, events and exception
-actions, but neither Stripe nor CRM webhooks nor ownership checks. With it, CRM change
+actions, but neither Stripe nor CRM webhooks nor ownership checks, and says so when it
+starts. A policy named with ``--policy`` must exist and be valid. With it, CRM change
 pushes start the deals' flows by enqueueing them on the ``deals`` queue of the workers
 (through a DBOS client: this process runs no workflow).
 """
@@ -9,16 +10,23 @@ pushes start the deals' flows by enqueueing them on the ``deals`` queue of the w
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from revbridge.canonical import ExternalRef
+from revbridge.config.policy import Policy
 from revbridge.config.settings import Settings
 from revbridge.ingress.deals import Starter
 
-out = Console(highlight=False)
+if TYPE_CHECKING:
+    from revbridge.ingress.webhooks import Receiver
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def serve(
@@ -30,39 +38,84 @@ def serve(
     import uvicorn
 
     from revbridge.api.main import create_app
-    from revbridge.app import database_url, open_store
-    from revbridge.config.load import load_policy
-    from revbridge.errors import ConfigError
+    from revbridge.app import database_url
+    from revbridge.cli.database import open_reachable
     from revbridge.observability.logging import configure_logging
     from revbridge.observability.tracing import configure_tracing
 
     settings = Settings()
     configure_logging(settings.log_level)
     configure_tracing(settings)  # no-op unless an OTLP endpoint is configured
-    engine = open_store(settings)
-    path = policy or settings.policy_file
-    loaded = load_policy(path) if path.exists() else None
-    receivers = {}
-    if loaded is not None:
-        from revbridge.connectors.registry import adapter_for_role
-
-        try:
-            crm = adapter_for_role(loaded, "crm", os.environ)
-        except ConfigError as exc:
-            out.print(f"CRM change webhooks off: {exc}")
-        else:
-            if getattr(crm, "pushed_changes", None) is not None:
-                receivers[crm.system] = crm.pushed_changes
+    loaded = _policy(policy, settings)
+    engine = open_reachable(settings)
     app = create_app(
-        settings, engine, loaded, start=_starter(database_url(settings)), receivers=receivers
+        settings,
+        engine,
+        loaded,
+        start=_starter(database_url(settings)),
+        receivers=_receivers(loaded),
     )
     bind_host, bind_port = host or settings.api_host, port or settings.api_port
+    listener = _listen(bind_host, bind_port)
+    served = policy or settings.policy_file if loaded is not None else "none"
     out.print(
         f"revbridge API on http://{bind_host}:{bind_port}/v1, console on "
-        f"http://{bind_host}:{bind_port}/console/ (policy: {loaded and path})"
+        f"http://{bind_host}:{bind_port}/console/ (policy: {served})",
+        markup=False,
     )
     # uvicorn's loggers go through revbridge's handler (request lines never carry headers)
-    uvicorn.run(app, host=bind_host, port=bind_port, log_config=None)
+    config = uvicorn.Config(app, host=bind_host, port=bind_port, log_config=None)
+    uvicorn.Server(config).run(sockets=[listener])
+
+
+def _policy(given: Path | None, settings: Settings) -> Policy | None:
+    """The policy to serve: ``--policy`` must name a valid file; without it the settings'
+    file is loaded when it exists, and its absence is said (the API then runs without)."""
+    from revbridge.cli.config import require_policy
+
+    if given is not None:
+        return require_policy(given)
+    if settings.policy_file.exists():
+        return require_policy(settings.policy_file)
+    err.print(
+        f"no policy file {settings.policy_file}: serving without a policy (no Stripe or CRM "
+        "webhooks, no POST /v1/orders); pass --policy FILE to serve one",
+        markup=False,
+    )
+    return None
+
+
+def _receivers(loaded: Policy | None) -> dict[str, Receiver]:
+    """The CRM's pushed-change receiver, when the policy's CRM adapter has one."""
+    from revbridge.connectors.registry import adapter_for_role
+    from revbridge.errors import ConfigError
+
+    if loaded is None:
+        return {}
+    try:
+        crm = adapter_for_role(loaded, "crm", os.environ)
+    except ConfigError as exc:
+        out.print(f"CRM change webhooks off: {exc}", markup=False)
+        return {}
+    receiver: Receiver | None = getattr(crm, "pushed_changes", None)
+    return {crm.system: receiver} if receiver is not None else {}
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything is announced: a busy port is one
+    sentence, not a server that starts and then fails."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise typer.TyperException(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc} "
+            "(another revbridge serve? choose another with --port)"
+        ) from None
+    return sock
 
 
 def _starter(url: str) -> Starter:

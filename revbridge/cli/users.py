@@ -18,6 +18,7 @@ from rich.table import Table
 
 from revbridge.api.auth import ROLES
 from revbridge.app import open_store
+from revbridge.cli.database import open_existing
 from revbridge.config.settings import Settings
 from revbridge.store import audit, console_users
 
@@ -73,7 +74,7 @@ def create(
 @app.command("list")
 def listing() -> None:
     """Every console user: username, name, role, created, disabled (never the hash)."""
-    engine = open_store(Settings())
+    engine = open_existing(Settings())
     with engine.connect() as conn:
         users = console_users.listing(conn)
     table = Table("username", "name", "role", "created", "disabled")
@@ -91,7 +92,7 @@ def listing() -> None:
 @app.command("disable")
 def disable(username: str = typer.Argument(..., help="The user to disable.")) -> None:
     """Disable a user at once: their sessions end and they cannot sign in again."""
-    engine = open_store(Settings())
+    engine = open_existing(Settings())
     with engine.begin() as conn:
         if not console_users.disable_user(conn, username):
             raise typer.BadParameter(f"no enabled console user {username}")

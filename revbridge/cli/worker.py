@@ -34,11 +34,16 @@ def worker(
 ) -> None:
     """Run quote-to-cash flows until interrupted (SIGINT/SIGTERM)."""
     from revbridge.app import build, run_worker
+    from revbridge.cli.config import require_policy
+    from revbridge.cli.database import open_reachable
     from revbridge.observability.logging import configure_logging
 
     settings = Settings()
     configure_logging(settings.log_level)
-    app = build(settings, policy)
+    path = policy or settings.policy_file
+    require_policy(path)  # a missing or invalid file stops here, its problems listed
+    open_reachable(settings).dispose()  # an unreachable database is one sentence
+    app = build(settings, path)
     out.print(
         f"worker up: policy {app.policy_hash[:12]}, database "
         f"{app.engine.url.render_as_string(hide_password=True)}"

@@ -78,9 +78,10 @@ async def keep(
 
 def join(engine: Engine, me: str) -> None:
     with engine.begin() as conn:
-        workers.register(conn, me, socket.gethostname(), os.getpid())
-        # Workflows left by a version whose workers all ran as DBOS's default executor.
+        # Workflows left by a version whose workers all ran as DBOS's default executor
+        # (looked for before this worker is in the table: only the first one adopts them).
         workers.adopt_legacy(conn, LEGACY_EXECUTOR)
+        workers.register(conn, me, socket.gethostname(), os.getpid())
 
 
 def _beat(engine: Engine, me: str) -> bool:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, and_, select, update
 
 from revbridge.store.dialect import insert_ignore
-from revbridge.store.tables import workers
+from revbridge.store.tables import deals, workers
 
 
 @dataclass(frozen=True)
@@ -50,11 +50,18 @@ def register(
         conn.execute(update(workers).where(workers.c.executor_id == executor_id).values(**values))
 
 
-def adopt_legacy(conn: Connection, executor_id: str, now: datetime | None = None) -> None:
+def adopt_legacy(conn: Connection, executor_id: str, now: datetime | None = None) -> bool:
     """Record, once, an executor that ran before workers registered (DBOS's default
-    ``local``) as stopped, so that a survivor takes its unfinished workflows over."""
+    ``local``) as stopped, so that a survivor takes its unfinished workflows over. Called
+    before the first worker registers: only a database that already holds deals but no
+    worker can have been run by that executor (a new database lists no such worker).
+    Returns True when it was recorded."""
+    if conn.execute(select(workers.c.executor_id).limit(1)).first() is not None:
+        return False
+    if conn.execute(select(deals.c.deal_key).limit(1)).first() is None:
+        return False
     now = now or datetime.now(UTC)
-    insert_ignore(
+    return insert_ignore(
         conn,
         workers,
         {
