@@ -2,7 +2,13 @@
 
 Starts the four sandboxes, seeds a book of business (a fraction with real-world defects),
 closes every deal in the CRM sandbox, lets revbridge pick the changes up and run the
-flows, shows progress, and prints (and optionally writes as JSON) what happened.
+flows, shows progress, and prints (and optionally writes as JSON) what happened and the
+commands to look further: the exception queue and the console on the demo's database.
+
+Everything goes into ``--workdir``: the policy, the database and the run's log (so log
+lines never cut through the progress bar). A directory holding anything else than a
+previous demo's files is refused unless ``--force``, and even then only the demo's own
+files in it are replaced.
 """
 
 from __future__ import annotations
@@ -11,13 +17,11 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import socket
-import statistics
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import typer
 from rich.console import Console
@@ -26,10 +30,23 @@ from rich.table import Table
 
 from revbridge.config.policy import Policy
 from revbridge.config.settings import Settings
+from revbridge.observability.business_metrics import percentile
+from revbridge.observability.logging import configure_logging
 
 out = Console(highlight=False)
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_POLICY = ROOT / "examples" / "revbridge.yaml"
+POLICY_FILE, DATABASE_FILE, LOG_FILE = "revbridge.yaml", "revbridge.db", "demo.log"
+#: Every file a demo run writes into its workdir (SQLite keeps -wal/-shm/-journal beside
+#: revbridge's and DBOS's databases); a directory holding only these is a previous demo's.
+DEMO_FILES = frozenset(
+    {POLICY_FILE, LOG_FILE}
+    | {
+        f"{database}{suffix}"
+        for database in (DATABASE_FILE, "revbridge.dbos.db")
+        for suffix in ("", "-wal", "-shm", "-journal")
+    }
+)
 
 
 def print_estate(policy: Policy) -> None:
@@ -64,22 +81,52 @@ def demo(
     seed: int = typer.Option(7, "--seed", help="Seed of the book of business."),
     json_file: Path | None = typer.Option(None, "--json", help="Write the summary here."),
     keep_running: bool = typer.Option(False, "--keep-running", help="Leave everything up."),
-    workdir: Path = typer.Option(Path("demo"), help="Where the demo database and policy go."),
+    workdir: Path = typer.Option(
+        Path("demo"), help="Where the demo's database, policy and log go (new or a demo's)."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Use a --workdir holding other files (they are left alone)."
+    ),
     timeout: float = typer.Option(600, help="Give up waiting after this many seconds."),
 ) -> None:
     """Run the quote-to-cash demo on SQLite and the built-in sandboxes."""
+    _prepare(workdir, force)
     for name, value in _sandbox_env().items():
         os.environ.setdefault(name, value)
-    if workdir.exists():
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
-    summary = asyncio.run(_run(deals, defects, seed, workdir, keep_running, timeout))
+    with (workdir / LOG_FILE).open("w", encoding="utf-8") as log:
+        try:
+            summary = asyncio.run(_run(deals, defects, seed, workdir, keep_running, timeout, log))
+        finally:
+            configure_logging(Settings().log_level)  # back on stderr before the file closes
     _print_summary(summary)
+    _print_next_steps(summary)
     if json_file is not None:
         json_file.write_text(json.dumps(summary, indent=2, default=str))
         out.print(f"summary written to {json_file}")
     if summary["open_cases"] + summary["activated"] < summary["deals"]:
         raise typer.Exit(1)
+
+
+def _prepare(workdir: Path, force: bool) -> None:
+    """Make ``workdir`` ready: created when new, emptied of a previous demo's files; a
+    directory holding anything else is refused (``--force``: used, its other files kept)."""
+    if workdir.exists() and not workdir.is_dir():
+        raise typer.BadParameter(f"{workdir} is a file", param_hint="--workdir")
+    others: list[str] = []
+    if workdir.exists():
+        others = sorted(p.name for p in workdir.iterdir() if p.name not in DEMO_FILES)
+    if others and not force:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise typer.BadParameter(
+            f"{workdir} holds files that are not a previous demo's ({shown}); choose a new "
+            "or empty directory, or pass --force to run there (only the demo's own files "
+            "are replaced)",
+            param_hint="--workdir",
+        )
+    workdir.mkdir(parents=True, exist_ok=True)
+    for name in DEMO_FILES:
+        if (workdir / name).is_file():
+            (workdir / name).unlink()
 
 
 def _sandbox_env() -> dict[str, str]:
@@ -94,7 +141,13 @@ def _free(port: int) -> bool:
 
 
 async def _run(
-    deals: int, defects: float, seed: int, workdir: Path, keep_running: bool, limit_s: float
+    deals: int,
+    defects: float,
+    seed: int,
+    workdir: Path,
+    keep_running: bool,
+    limit_s: float,
+    log: IO[str],
 ) -> dict[str, Any]:
     from revbridge.app import build, run_worker
     from revbridge.cli.sandbox import catalog_from_policy
@@ -105,10 +158,13 @@ async def _run(
 
     ports = {n: s.default_port for n, s in available().items() if _free(s.default_port)}
     with local_estate(ports=ports, options={"netsuite": {"approval_delay_s": 0.3}}) as estate:
+        # Every record to the run's log, not across the progress bar (set once the
+        # sandboxes' servers have configured uvicorn's loggers, which they do on start).
+        configure_logging(Settings().log_level, stream=log)
         for name, url in estate.urls.items():
             out.print(f"sandbox {name:<11} {url}")
-        policy_path = estate.write_policy(workdir / "revbridge.yaml")
-        settings = Settings(database_url=f"sqlite:///{workdir / 'revbridge.db'}")
+        policy_path = estate.write_policy(workdir / POLICY_FILE)
+        settings = Settings(database_url=_database_url(workdir))
         app = build(settings, policy_path, erp_poll_s=0.3)
         print_estate(app.policy)
         stop = asyncio.Event()
@@ -127,6 +183,11 @@ async def _run(
                      if d.status.value == "activated"]  # fmt: skip
         await runtime.wait_finished(activated, timeout_s=30)
         summary = _summary(app.engine, manifest.deals, counts, elapsed)
+        summary.update(
+            database_url=_database_url(workdir),
+            policy_file=str(policy_path.resolve()),
+            log_file=str((workdir / LOG_FILE).resolve()),
+        )
         if keep_running:
             out.print("everything is up; press Ctrl-C to stop")
             with contextlib.suppress(asyncio.CancelledError):
@@ -162,6 +223,11 @@ async def _follow(engine: Any, total: int, limit_s: float) -> Counter[str]:
     return counts
 
 
+def _database_url(workdir: Path) -> str:
+    """The demo's database, by absolute path: the printed commands work from anywhere."""
+    return f"sqlite:///{(workdir / DATABASE_FILE).resolve()}"
+
+
 def _all_deals(engine: Any) -> list[Any]:
     from revbridge.store import deals as deal_store
 
@@ -177,9 +243,9 @@ def _summary(
     rows = _all_deals(engine)
     with engine.connect() as conn:
         open_cases = cases.search(conn, limit=100_000)
-    q2o = sorted(
+    q2o = [
         (d.accepted_at - d.closed_at).total_seconds() for d in rows if d.accepted_at and d.closed_at
-    )
+    ]
     by_owner: Counter[str] = Counter(c.owner for c in open_cases)
     by_reason: Counter[str] = Counter(c.failure_class for c in open_cases)
     expected = Counter(v for v in manifest.values() if v)
@@ -192,15 +258,19 @@ def _summary(
         "defects_seeded": dict(expected),
         "seconds": round(elapsed, 2),
         "deals_per_s": round(len(manifest) / elapsed, 2) if elapsed else None,
-        "quote_to_order_p50_s": round(statistics.median(q2o), 3) if q2o else None,
-        "quote_to_order_p95_s": round(q2o[int(len(q2o) * 0.95) - 1 if len(q2o) > 1 else 0], 3)
-        if q2o
-        else None,
+        "quote_to_order_p50_s": _rounded(percentile(q2o, 50)),
+        "quote_to_order_p95_s": _rounded(percentile(q2o, 95)),
     }
 
 
+def _rounded(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds, 3)
+
+
 def _print_summary(summary: dict[str, Any]) -> None:
-    table = Table("", "", title="Quote-to-cash demo")
+    table = Table(title="Quote-to-cash demo", show_header=False)
+    table.add_column("what")
+    table.add_column("figure", justify="right")
     table.add_row("deals closed", str(summary["deals"]))
     table.add_row(
         "activated (ERP order accepted, billing live, CRM updated)", str(summary["activated"])
@@ -216,3 +286,19 @@ def _print_summary(summary: dict[str, Any]) -> None:
     )
     table.add_row("wall time", f"{summary['seconds']} s ({summary['deals_per_s']} deals/s)")
     out.print(table)
+
+
+def _print_next_steps(summary: dict[str, Any]) -> None:
+    """What to do next, as commands to paste: on the demo's database, from any directory."""
+    env = f"REVBRIDGE_DATABASE_URL={summary['database_url']}"
+    lines = [
+        "Next:",
+        f"  the exceptions:  {env} revbridge exceptions list",
+        f"  the console:     {env} revbridge users create --role admin --username admin "
+        '--name "Demo admin"',
+        f"                   {env} revbridge serve --policy {summary['policy_file']}",
+        "                   then open http://127.0.0.1:8700/console/ and sign in",
+        f"  the run's log:   {summary['log_file']}",
+    ]
+    for line in lines:
+        out.print(line, markup=False, soft_wrap=True)
