@@ -17,8 +17,10 @@ from typing import Any
 
 from dbos import DBOS, DBOSClient, SetWorkflowID
 from dbos._dbos import _get_dbos_instance
+from dbos._error import DBOSNonExistentWorkflowError
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from revbridge.config.policy import Policy
 from revbridge.ports import BillingPort, CrmPort, ErpPort, TaxPort
@@ -214,8 +216,15 @@ async def sleep(seconds: float) -> None:
 def replay(database_url: str, workflow_id: str, from_step: str | None = None) -> str:
     """Fork the deal's workflow from a named step (default: the start) on the current code and
     policy; returns the new workflow id. Effects are idempotent, so what exists is reused."""
-    client = DBOSClient(system_database_url=system_database_url(database_url))
+    system = make_url(system_database_url(database_url))
+    if system.get_backend_name() == "sqlite" and not Path(system.database or "").exists():
+        raise ValueError(f"{workflow_id} has not started: there is nothing to replay")
+    client = DBOSClient(system_database_url=system.render_as_string(hide_password=False))
     try:
+        try:
+            client.retrieve_workflow(workflow_id)
+        except (DBOSNonExistentWorkflowError, DBAPIError):  # no such workflow, or no worker yet
+            raise ValueError(f"{workflow_id} has not started: there is nothing to replay") from None
         start = 1
         if from_step is not None:
             steps = client.list_workflow_steps(workflow_id, load_output=False)

@@ -19,6 +19,8 @@ import pytest
 from revbridge.cli import main
 from revbridge.config.policy import OWNERS
 from revbridge.observability.logging import CAPTURED_LOGGERS
+from revbridge.store import deals
+from revbridge.store.db import create_store_engine
 from revbridge.testing.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -161,6 +163,20 @@ def test_replaying_an_unknown_deal_says_so_in_one_sentence(
     assert result.code != 0
     sentence = one_sentence(result)
     assert "no deal salesforce:006UNKNOWN" in sentence
+    assert "DBOS" not in sentence
+
+
+def test_replaying_a_deal_whose_flow_never_started_says_so_in_one_sentence(
+    revbridge: Revbridge, upgraded: dict[str, str]
+) -> None:
+    engine = create_store_engine(upgraded["REVBRIDGE_DATABASE_URL"])
+    with engine.begin() as conn:  # stored (say by POST /v1/orders) before any worker ran it
+        deals.register(conn, "api:cpq-1", "quote_to_cash:api:cpq-1", "corr-1")
+    engine.dispose()
+    result = revbridge("replay", "api:cpq-1", env=upgraded)
+    assert result.code != 0
+    sentence = one_sentence(result)
+    assert "has not started: there is nothing to replay" in sentence
     assert "DBOS" not in sentence
 
 
