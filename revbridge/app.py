@@ -191,6 +191,7 @@ async def _serve_webhooks(
         port=address[1],
         log_level="warning",
         lifespan="off",
+        proxy_headers=False,  # revbridge's own middleware decides whom to believe
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())

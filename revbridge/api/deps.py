@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Engine
 
 from revbridge.api.ratelimit import RateLimiter
@@ -18,6 +18,7 @@ from revbridge.cases.actions import Signal
 from revbridge.config.policy import Policy
 from revbridge.config.settings import Settings
 from revbridge.ingress.deals import Starter
+from revbridge.ingress.payloads import declares_json
 from revbridge.ingress.webhooks import Receiver
 from revbridge.observability.metrics import Metrics
 
@@ -46,3 +47,16 @@ def _context(request: Request) -> ApiContext:
 
 
 Context = Annotated[ApiContext, Depends(_context)]
+
+
+def _json_body(request: Request) -> None:
+    """A route that reads a JSON document answers 415 to a body of another media type
+    (before its model would answer a misleading 422)."""
+    if not declares_json(request.headers.get("content-type")):
+        raise HTTPException(
+            415, "send the body as application/json", headers={"Accept": "application/json"}
+        )
+
+
+#: Put on a route's ``dependencies`` when its body is a JSON document.
+JSON_BODY = Depends(_json_body)

@@ -64,7 +64,9 @@ def serve(
         markup=False,
     )
     # uvicorn's loggers go through revbridge's handler (request lines never carry headers)
-    config = uvicorn.Config(app, host=bind_host, port=bind_port, log_config=None)
+    config = uvicorn.Config(
+        app, host=bind_host, port=bind_port, log_config=None, proxy_headers=False
+    )
     uvicorn.Server(config).run(sockets=[listener])
 
 

@@ -23,7 +23,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 def serve(app: Any, host: str = "127.0.0.1", port: int | None = None) -> Iterator[str]:
     """Serve ``app`` with uvicorn in a background thread; yield its base URL."""
     port = port or free_port(host)
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="auto")
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="auto", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"serve:{port}", daemon=True)
     thread.start()

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from revbridge.api.auth import CaseActor, Principal, Reader, may_act_on
-from revbridge.api.deps import ApiContext, Context
+from revbridge.api.deps import JSON_BODY, ApiContext, Context
 from revbridge.api.parameters import PathId
 from revbridge.api.problems import problem
 from revbridge.canonical.ids import check_id_characters
@@ -136,7 +136,9 @@ def _owned(context: ApiContext, case_id: str, who: Principal) -> CaseRow:
     return row
 
 
-@router.post("/{case_id}/actions", status_code=202, response_model=ActionAccepted)
+@router.post(
+    "/{case_id}/actions", status_code=202, response_model=ActionAccepted, dependencies=[JSON_BODY]
+)
 def act(
     case_id: PathId, command: ActionCommand, context: Context, who: CaseActor
 ) -> ActionAccepted | JSONResponse:
@@ -149,7 +151,7 @@ def act(
     return ActionAccepted(case_id=case_id, action=command.action)
 
 
-@router.post("/{case_id}/assign", response_model=Case)
+@router.post("/{case_id}/assign", response_model=Case, dependencies=[JSON_BODY])
 def assign(case_id: PathId, command: AssignCommand, context: Context, who: CaseActor) -> Case:
     """Give the case to a person (audited with the previous assignee)."""
     _owned(context, case_id, who)

@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from revbridge.api.auth import OrderSubmitter, Principal
-from revbridge.api.deps import ApiContext, Context
+from revbridge.api.deps import JSON_BODY, ApiContext, Context
 from revbridge.api.problems import problem
 from revbridge.canonical import Customer, ExternalRef, Order, correlation_id_for
 from revbridge.ingress.deals import ClosedWon, accept
@@ -53,6 +53,7 @@ class OrderAccepted(BaseModel):
     "",
     status_code=202,
     response_model=OrderAccepted,
+    dependencies=[JSON_BODY],
     responses={422: {"description": "The order breaks a readiness rule; nothing is stored."}},
 )
 async def submit_order(

@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from sqlalchemy import Connection
 
 from revbridge.api.auth import Principal, Replayer
-from revbridge.api.deps import ApiContext, Context
+from revbridge.api.deps import JSON_BODY, ApiContext, Context
 from revbridge.canonical.ids import check_id_characters
 from revbridge.store import audit, cases, deals
 from revbridge.store.deals import Status
@@ -77,7 +77,7 @@ def chosen_deals(conn: Connection, command: ReplayCommand) -> list[deals.Deal]:
     return [d for d in chosen if d.deal_key not in skipped]
 
 
-@router.post("", response_model=ReplayResult)
+@router.post("", response_model=ReplayResult, dependencies=[JSON_BODY])
 def replay(command: ReplayCommand, context: Context, who: Replayer) -> Any:
     """Preview (``dry_run``) or start replays of the chosen deals."""
     with context.engine.connect() as conn:

@@ -4,6 +4,7 @@ stored or started."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -109,3 +110,17 @@ def test_an_order_at_the_map_price_is_accepted(
     )
     assert answer.status_code == 202, answer.text
     assert recorder.starts == [("api:cpq-9001", recorder.starts[0][1])]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/orders", "/v1/replays", "/v1/exceptions/case_x/actions", "/v1/exceptions/case_x/assign"],
+)
+def test_a_json_route_answers_415_to_another_media_type(
+    client: httpx.Client, auth: dict[str, dict[str, str]], recorder: Recorder, path: str
+) -> None:
+    headers = {**auth["admin"], "Content-Type": "text/plain"}
+    answer = client.post(path, content=json.dumps(_submission("9600.00")), headers=headers)
+    assert answer.status_code == 415, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert (recorder.starts, recorder.signals, recorder.replays) == ([], [], [])
