@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml sandboxes/pyproject.toml | cksum | cut -d' ' -f1)
 UV_VERSION := 0.13.9
 # Three test processes, one test file each at a time: most tests wait on real worker and
 # sandbox processes, so the 2-core machine has room for three.
@@ -10,11 +10,11 @@ PYTEST_ARGS ?= -n 3 --dist loadfile
 
 .PHONY: install demo test lint typecheck contracts browser pytest bench lock sandboxes clean
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml sandboxes/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 	$(BIN)/uv pip install -q --python $(BIN)/python -r requirements.lock
-	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e . -e sandboxes
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
@@ -23,11 +23,11 @@ demo: $(STAMP)
 	$(BIN)/revbridge demo $(DEMO_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check revbridge tests benchmarks
-	$(BIN)/ruff format --check revbridge tests benchmarks
+	$(BIN)/ruff check revbridge sandboxes tests benchmarks
+	$(BIN)/ruff format --check revbridge sandboxes tests benchmarks
 
 typecheck: $(STAMP)
-	$(BIN)/mypy revbridge
+	$(BIN)/mypy revbridge sandboxes/revbridge_sandboxes
 
 contracts: $(STAMP)
 	$(BIN)/lint-imports --no-cache

@@ -45,7 +45,7 @@ def start_sandbox(name: str, port: int, options: dict[str, Any]) -> subprocess.P
     """One sandbox under uvicorn in a process of its own."""
     code = (
         "import json, sys, uvicorn\n"
-        "from revbridge.sandboxes.registry import create\n"
+        "from revbridge_sandboxes.registry import create\n"
         "uvicorn.run(create(sys.argv[1], **json.loads(sys.argv[2])), host='127.0.0.1',"
         " port=int(sys.argv[3]), log_level='warning', access_log=False)\n"
     )
@@ -74,7 +74,7 @@ def sandbox_processes(
 ) -> Iterator[LocalEstate]:
     """The four sandboxes, one process each, configured for ``profile`` (``extra_options``
     are merged into each sandbox's ``create_app`` options)."""
-    from revbridge.sandboxes.registry import available
+    from revbridge_sandboxes.registry import available
 
     estate = LocalEstate()
     processes = []

@@ -17,9 +17,9 @@ from revbridge.app import open_store
 from revbridge.bench.estate import responses, sandbox_processes
 from revbridge.config.load import load_policy
 from revbridge.config.settings import Settings
-from revbridge.sandboxes.seed import close_deals, seed_estate
 from revbridge.store import deals
 from revbridge.testing.estate import SANDBOX_ENV
+from revbridge_sandboxes.seed import close_deals, seed_estate
 
 REVBRIDGE = str(Path(sys.executable).with_name("revbridge"))
 

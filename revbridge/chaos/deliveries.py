@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from revbridge.chaos.workers import WorkerProcess
-from revbridge.sandboxes.salesforce.relay import sign
+from revbridge_sandboxes.salesforce.relay import sign
 
 
 @dataclass

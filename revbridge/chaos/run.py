@@ -35,10 +35,10 @@ from revbridge.chaos.invariants import Check, check_all
 from revbridge.chaos.workers import Kill, KillPlan, WorkerProcess, stop_all, wait_listening
 from revbridge.config.load import load_policy
 from revbridge.config.settings import Settings
-from revbridge.sandboxes.seed import SalesforceSeeder, seed_estate
 from revbridge.store import deals
 from revbridge.testing.estate import EXAMPLE_POLICY, SANDBOX_ENV, LocalEstate
 from revbridge.testing.servers import free_port
+from revbridge_sandboxes.seed import SalesforceSeeder, seed_estate
 
 #: Called after the run and before the evidence is read; tests use it to break the estate.
 Tamper = Callable[[LocalEstate, Engine], None]

@@ -152,9 +152,9 @@ async def _run(
     from revbridge.app import build, run_worker
     from revbridge.cli.sandbox import catalog_from_policy
     from revbridge.flows import runtime
-    from revbridge.sandboxes.registry import available
-    from revbridge.sandboxes.seed import close_deals, seed_estate
     from revbridge.testing.estate import local_estate
+    from revbridge_sandboxes.registry import available
+    from revbridge_sandboxes.seed import close_deals, seed_estate
 
     ports = {n: s.default_port for n, s in available().items() if _free(s.default_port)}
     with local_estate(ports=ports, options={"netsuite": {"approval_delay_s": 0.3}}) as estate:

@@ -11,9 +11,9 @@ import uvicorn
 from rich.console import Console
 
 from revbridge.config.policy import Policy
-from revbridge.sandboxes.control import SnapshotFile
-from revbridge.sandboxes.registry import available, create
-from revbridge.sandboxes.seed import CatalogItem, seed_estate
+from revbridge_sandboxes.control import SnapshotFile
+from revbridge_sandboxes.registry import available, create
+from revbridge_sandboxes.seed import CatalogItem, seed_estate
 
 app = typer.Typer(help="Local emulators of Salesforce, NetSuite, Stripe and AvaTax.")
 out = Console(highlight=False)

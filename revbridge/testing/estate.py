@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from revbridge.sandboxes.control import Sandbox
-from revbridge.sandboxes.registry import available
-from revbridge.sandboxes.seed import Endpoints
 from revbridge.testing.servers import serve
+from revbridge_sandboxes.control import Sandbox
+from revbridge_sandboxes.registry import available
+from revbridge_sandboxes.seed import Endpoints
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_POLICY = ROOT / "examples" / "revbridge.yaml"

@@ -23,11 +23,11 @@ from revbridge.app import open_store
 from revbridge.cli.sandbox import catalog_from_policy
 from revbridge.config.load import load_policy
 from revbridge.config.settings import Settings
-from revbridge.sandboxes.seed import PriceBook, close_deals, create_deal, prepare_catalog
 from revbridge.store import cases, deals
 from revbridge.store.db import create_store_engine
 from revbridge.testing.databases import PG_URL, require_postgres
 from revbridge.testing.estate import EXAMPLE_POLICY, SANDBOX_ENV, LocalEstate, local_estate
+from revbridge_sandboxes.seed import PriceBook, close_deals, create_deal, prepare_catalog
 
 REVBRIDGE = str(Path(sys.executable).with_name("revbridge"))
 

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 from acceptance_stack import Stack
 
-from revbridge.sandboxes.seed import create_deal
 from revbridge.store import cases
+from revbridge_sandboxes.seed import create_deal
 
 US = {
     "BillingStreet": "350 5th Ave",

@@ -7,8 +7,8 @@ from datetime import date
 
 from acceptance_stack import Stack
 
-from revbridge.sandboxes.seed import create_deal
 from revbridge.store import deals
+from revbridge_sandboxes.seed import create_deal
 
 
 def _writes(stack: Stack, opportunity: str) -> list[str]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from acceptance_stack import Stack
 
-from revbridge.sandboxes.seed import create_deal
+from revbridge_sandboxes.seed import create_deal
 
 US = {
     "BillingStreet": "350 5th Ave",

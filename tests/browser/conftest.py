@@ -24,11 +24,11 @@ from typing import Any
 import httpx
 import pytest
 
-from revbridge.sandboxes.seed import create_deal
 from revbridge.store import console_users
 from revbridge.testing.databases import require
 from revbridge.testing.estate import SANDBOX_ENV, local_estate
 from revbridge.testing.servers import free_port
+from revbridge_sandboxes.seed import create_deal
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "acceptance"))
 from acceptance_stack import REVBRIDGE, Stack

@@ -30,6 +30,11 @@ def _copy_project(tmp_path: Path) -> Path:
     shutil.copytree(
         ROOT / "revbridge", tree / "revbridge", ignore=shutil.ignore_patterns("__pycache__")
     )
+    shutil.copytree(
+        ROOT / "sandboxes" / "revbridge_sandboxes",
+        tree / "revbridge_sandboxes",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     shutil.copy(ROOT / "pyproject.toml", tree / "pyproject.toml")
     return tree
 

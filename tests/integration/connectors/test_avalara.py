@@ -28,7 +28,6 @@ from revbridge.connectors.avalara.mapping import document_code, fit, json_number
 from revbridge.connectors.http import CallRecord
 from revbridge.errors import AuthError, ConfigError, ConnectorError, DataError, RetryableError
 from revbridge.ports import EntityContext, LineMapping, OrderPlan, TaxQuote
-from revbridge.sandboxes.avalara import create_app
 from revbridge.testing.factories import (
     CORRELATION_ID,
     OPPORTUNITY,
@@ -36,6 +35,7 @@ from revbridge.testing.factories import (
     uk_subscription_order,
 )
 from revbridge.testing.servers import serve
+from revbridge_sandboxes.avalara import create_app
 
 T = TypeVar("T")
 ACCOUNT_ID, LICENSE_KEY = "2000134479", "4D0F3A5B2C1E9F87"

@@ -11,11 +11,11 @@ from sqlalchemy import Engine
 from test_netsuite import ENV, UK, system
 
 from revbridge.connectors.netsuite import NetSuiteErp, build
-from revbridge.sandboxes.control import Sandbox
-from revbridge.sandboxes.netsuite import create_app
 from revbridge.store.budgets import SharedBudgets
 from revbridge.testing.factories import parent_customer
 from revbridge.testing.servers import serve
+from revbridge_sandboxes.control import Sandbox
+from revbridge_sandboxes.netsuite import create_app
 
 WORKERS = 2
 DEALS_PER_WORKER = 12

@@ -18,8 +18,6 @@ from revbridge.connectors.netsuite import NetSuiteErp, build
 from revbridge.connectors.netsuite.mapping import json_number
 from revbridge.errors import AuthError, DataError, RateLimitedError, RetryableError
 from revbridge.ports import EntityContext, ErpOrderState, LineMapping, OrderPlan, TaxQuote
-from revbridge.sandboxes.control import Sandbox
-from revbridge.sandboxes.netsuite import DEFAULT_BEARER_TOKEN, DEFAULT_TBA, create_app
 from revbridge.testing.factories import (
     CORRELATION_ID,
     parent_customer,
@@ -27,6 +25,8 @@ from revbridge.testing.factories import (
     uk_subscription_order,
 )
 from revbridge.testing.servers import serve
+from revbridge_sandboxes.control import Sandbox
+from revbridge_sandboxes.netsuite import DEFAULT_BEARER_TOKEN, DEFAULT_TBA, create_app
 
 T = TypeVar("T")
 APPROVAL_DELAY_S = 0.3

@@ -43,7 +43,6 @@ from revbridge.connectors.stripe.mapping import CUSTOMER_ID_KEY, ORDER_ID_KEY
 from revbridge.errors import DataError
 from revbridge.ports import CrmPort, DealPackage, OrderPlan, TaxQuote
 from revbridge.rules import readiness
-from revbridge.sandboxes.seed import PriceBook, create_deal, prepare_catalog
 from revbridge.testing.contracts import (
     BillingPortContract,
     ChangeFeedPortContract,
@@ -54,6 +53,7 @@ from revbridge.testing.contracts import (
 )
 from revbridge.testing.estate import SANDBOX_ENV, LocalEstate, local_estate
 from revbridge.testing.factories import CORRELATION_ID, parent_customer, uk_child_customer
+from revbridge_sandboxes.seed import PriceBook, create_deal, prepare_catalog
 
 START, END = date(2026, 1, 1), date(2026, 12, 31)
 #: The deal's products and quantities, all mapped by the example policy.

@@ -38,8 +38,8 @@ from revbridge.errors import (
 )
 from revbridge.observability.calls import CallRecord
 from revbridge.ports import DealStatus
-from revbridge.sandboxes.salesforce import create_app
 from revbridge.testing.servers import serve
+from revbridge_sandboxes.salesforce import create_app
 
 T = TypeVar("T")
 CLIENT_ID = "revbridge-sandbox-client"

@@ -28,10 +28,10 @@ from revbridge.errors import (
     RetryableError,
 )
 from revbridge.ports import EntityContext, LineMapping, OrderPlan
-from revbridge.sandboxes.control import Sandbox
-from revbridge.sandboxes.stripe import DEFAULT_API_KEY, create_app
 from revbridge.testing.factories import CORRELATION_ID, OPPORTUNITY, uk_child_customer
 from revbridge.testing.servers import serve
+from revbridge_sandboxes.control import Sandbox
+from revbridge_sandboxes.stripe import DEFAULT_API_KEY, create_app
 
 T = TypeVar("T")
 API_VERSION = "2026-06-24.dahlia"

@@ -34,10 +34,10 @@ from revbridge.cli.sandbox import catalog_from_policy
 from revbridge.config.load import load_policy
 from revbridge.config.settings import Settings
 from revbridge.observability import context, tracing
-from revbridge.sandboxes.seed import close_deals, seed_estate
 from revbridge.store import deals
 from revbridge.testing.estate import EXAMPLE_POLICY, SANDBOX_ENV, local_estate
 from revbridge.testing.servers import serve
+from revbridge_sandboxes.seed import close_deals, seed_estate
 
 REVBRIDGE = str(Path(sys.executable).with_name("revbridge"))
 

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from revbridge.sandboxes.avalara import create_app
 from revbridge.testing.servers import serve
+from revbridge_sandboxes.avalara import create_app
 
 ACCOUNT = ("1100000001", "TEST-LICENSE-KEY")
 USER = ("ops@example.test", "s3cret")

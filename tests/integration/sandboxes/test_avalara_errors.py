@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from revbridge.sandboxes.avalara import create_app
 from revbridge.testing.servers import serve
+from revbridge_sandboxes.avalara import create_app
 
 ACCOUNT = ("1100000001", "TEST-LICENSE-KEY")
 CREATE = "/api/v2/transactions/create"

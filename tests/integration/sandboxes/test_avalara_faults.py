@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from revbridge.sandboxes.avalara import create_app
-from revbridge.sandboxes.control import SnapshotFile
 from revbridge.testing.servers import serve
+from revbridge_sandboxes.avalara import create_app
+from revbridge_sandboxes.control import SnapshotFile
 
 ACCOUNT = ("1100000001", "TEST-LICENSE-KEY")
 CREATE_OR_ADJUST = "/api/v2/transactions/createoradjust"

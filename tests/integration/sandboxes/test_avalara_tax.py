@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from revbridge.sandboxes.avalara import Company, create_app, default_companies
 from revbridge.testing.servers import serve
+from revbridge_sandboxes.avalara import Company, create_app, default_companies
 
 ACCOUNT = ("1100000001", "TEST-LICENSE-KEY")
 NYC = {"line1": "350 5th Ave", "city": "New York", "region": "NY", "postalCode": "10118"}

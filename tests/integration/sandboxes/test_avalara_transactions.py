@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from revbridge.sandboxes.avalara import create_app
 from revbridge.testing.servers import serve
+from revbridge_sandboxes.avalara import create_app
 
 ACCOUNT = ("1100000001", "TEST-LICENSE-KEY")
 LONDON = {"line1": "1 Poultry", "city": "London", "country": "GB", "postalCode": "EC2R 8EJ"}

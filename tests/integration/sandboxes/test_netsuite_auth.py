@@ -17,9 +17,9 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import httpx
 import pytest
 
-from revbridge.sandboxes.netsuite import DEFAULT_TBA, TbaCredential, create_app
-from revbridge.sandboxes.netsuite.auth import Authenticator, RequestFacts
 from revbridge.testing.servers import serve
+from revbridge_sandboxes.netsuite import DEFAULT_TBA, TbaCredential, create_app
+from revbridge_sandboxes.netsuite.auth import Authenticator, RequestFacts
 
 ACCOUNT = "1234567_SB1"
 REC = "/services/rest/record/v1"

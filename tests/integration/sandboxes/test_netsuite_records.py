@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from revbridge.sandboxes.control import Sandbox, SnapshotFile
-from revbridge.sandboxes.netsuite import DEFAULT_BEARER_TOKEN, DEFAULT_ITEM_EXTERNAL_IDS, create_app
 from revbridge.testing.servers import serve
+from revbridge_sandboxes.control import Sandbox, SnapshotFile
+from revbridge_sandboxes.netsuite import DEFAULT_BEARER_TOKEN, DEFAULT_ITEM_EXTERNAL_IDS, create_app
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_BEARER_TOKEN}"}
 REC = "/services/rest/record/v1"

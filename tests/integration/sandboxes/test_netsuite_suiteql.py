@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from revbridge.sandboxes.netsuite import DEFAULT_BEARER_TOKEN, create_app
 from revbridge.testing.servers import serve
+from revbridge_sandboxes.netsuite import DEFAULT_BEARER_TOKEN, create_app
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_BEARER_TOKEN}"}
 REC = "/services/rest/record/v1"

@@ -9,13 +9,13 @@ from typing import Any
 import httpx
 import pytest
 
-from revbridge.sandboxes.netsuite import (
+from revbridge.testing.servers import serve
+from revbridge_sandboxes.netsuite import (
     DEFAULT_BEARER_TOKEN,
     DEFAULT_ESTATE,
     RequiredDimension,
     create_app,
 )
-from revbridge.testing.servers import serve
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_BEARER_TOKEN}"}
 REC = "/services/rest/record/v1"

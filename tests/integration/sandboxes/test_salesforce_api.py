@@ -22,9 +22,9 @@ from test_salesforce_kit import (
     start,
 )
 
-from revbridge.sandboxes.control import SnapshotFile
-from revbridge.sandboxes.salesforce import create_app
 from revbridge.testing.servers import serve
+from revbridge_sandboxes.control import SnapshotFile
+from revbridge_sandboxes.salesforce import create_app
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,9 @@ import requests
 from requests.adapters import HTTPAdapter
 from simple_salesforce import Salesforce
 
-from revbridge.sandboxes.control import Sandbox
-from revbridge.sandboxes.salesforce import create_app
 from revbridge.testing.servers import serve
+from revbridge_sandboxes.control import Sandbox
+from revbridge_sandboxes.salesforce import create_app
 
 CLIENT_ID = "revbridge-sandbox-client"
 CLIENT_SECRET = "revbridge-sandbox-secret"

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from test_salesforce_kit import Env, fresh, start
 
-from revbridge.sandboxes.salesforce.ids import checksum
+from revbridge_sandboxes.salesforce.ids import checksum
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from revbridge.sandboxes.control import SnapshotFile
-from revbridge.sandboxes.stripe import DEFAULT_API_KEY, create_app
 from revbridge.testing.servers import serve
+from revbridge_sandboxes.control import SnapshotFile
+from revbridge_sandboxes.stripe import DEFAULT_API_KEY, create_app
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
 SECRET = "whsec_billing_receiver"
@@ -405,8 +405,8 @@ def test_flexible_billing_renews_each_item_on_its_own_interval() -> None:
     only the usage is invoiced."""
     import httpx
 
-    from revbridge.sandboxes.stripe import DEFAULT_API_KEY, create_app
     from revbridge.testing.servers import serve
+    from revbridge_sandboxes.stripe import DEFAULT_API_KEY, create_app
 
     with serve(create_app()) as base:
         http = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"})

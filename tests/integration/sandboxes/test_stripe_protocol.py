@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from revbridge.sandboxes.faults import FaultConfig, FaultRule
-from revbridge.sandboxes.stripe import DEFAULT_API_KEY, create_app
-from revbridge.sandboxes.stripe.errors import StripeError
-from revbridge.sandboxes.stripe.forms import decode
 from revbridge.testing.servers import serve
+from revbridge_sandboxes.faults import FaultConfig, FaultRule
+from revbridge_sandboxes.stripe import DEFAULT_API_KEY, create_app
+from revbridge_sandboxes.stripe.errors import StripeError
+from revbridge_sandboxes.stripe.forms import decode
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
 OTHER_KEY = "sk_test_second_account_key"

@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from revbridge.sandboxes.faults import FaultConfig, FaultRule
-from revbridge.sandboxes.stripe import DEFAULT_API_KEY, create_app
 from revbridge.testing.servers import serve
+from revbridge_sandboxes.faults import FaultConfig, FaultRule
+from revbridge_sandboxes.stripe import DEFAULT_API_KEY, create_app
 
 SECRET = "whsec_test_revbridge_receiver"
 

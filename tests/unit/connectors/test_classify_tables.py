@@ -1,8 +1,9 @@
 """Each vendor's classify table: its error answers, as the vendor sends them, become the
 revbridge error that says what to do (retry, wait, fix credentials, fix data, ...).
 
-The bodies below are the vendors' own shapes (see ``revbridge/sandboxes/<vendor>/errors.py``):
-Salesforce a JSON array ``[{"errorCode", "message"}]`` (collection items ``statusCode``),
+The bodies below are the vendors' own shapes (see
+``sandboxes/revbridge_sandboxes/<vendor>/errors.py``): Salesforce a JSON array
+``[{"errorCode", "message"}]`` (collection items ``statusCode``),
 NetSuite ``{"o:errorDetails": [{"o:errorCode", "detail"}]}``, Stripe
 ``{"error": {"type", "code", "message"}}``, AvaTax ``{"error": {"code", "details"}}``.
 The exact class matters: a RateLimitedError is waited out, a RetryableError retried, any

@@ -1,8 +1,0 @@
-"""Local emulators of the vendor APIs revbridge integrates with.
-
-Each sandbox (``salesforce``, ``netsuite``, ``stripe``, ``avalara``) is an ASGI app
-built by ``create_app(...)`` with its own in-memory state, optionally persisted to
-SQLite. They share fault injection (:mod:`.faults`), the ``/_sandbox/*`` control
-routes and snapshot persistence (:mod:`.control`), and outbound webhook delivery
-(:mod:`.webhooks`). Sandboxes import nothing of revbridge but this package.
-"""

@@ -1,0 +1,326 @@
+"""``/v1/invoices``: drafts, finalize, pay, void, send, mark uncollectible, lines, list, search.
+
+``POST /v1/invoices`` makes a draft; like the current API it leaves pending invoice
+items alone unless ``pending_invoice_items_behavior=include`` (add items with
+``invoice=in_…`` otherwise). ``auto_advance`` defaults to false for invoices made
+through the API. ``/pay`` charges the customer's emulated payment method: it is
+declined (402 ``card_declined``) when the customer has
+``metadata[sandbox_payment]=fail`` or the sandbox runs with ``fail_payments=True``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from revbridge_sandboxes.stripe import invoicing, search
+from revbridge_sandboxes.stripe.endpoint import Call, Endpoint, Routes, page, render, within
+from revbridge_sandboxes.stripe.errors import StripeError
+from revbridge_sandboxes.stripe.params import (
+    ANY,
+    Bool,
+    Either,
+    Enum,
+    Int,
+    Metadata,
+    Str,
+    apply_metadata,
+    spec,
+)
+from revbridge_sandboxes.stripe.state import require_customer
+from revbridge_sandboxes.stripe.tables import Record
+from revbridge_sandboxes.stripe.views import list_object
+
+COLLECTION = Enum("charge_automatically", "send_invoice")
+STATUS = Enum("draft", "open", "paid", "uncollectible", "void")
+_WRITABLE: dict[str, Any] = {
+    "account_tax_ids": ANY,
+    "application_fee_amount": ANY,
+    "auto_advance": Bool(),
+    "automatic_tax": ANY,
+    "automatically_finalizes_at": Int(lo=0),
+    "collection_method": COLLECTION,
+    "custom_fields": ANY,
+    "days_until_due": Int(lo=0, hi=1095),
+    "default_payment_method": Str(),
+    "default_source": Str(),
+    "default_tax_rates": ANY,
+    "description": Str(1500),
+    "discounts": ANY,
+    "due_date": Int(lo=0),
+    "effective_at": Int(lo=0),
+    "footer": Str(5000),
+    "issuer": ANY,
+    "metadata": Metadata(),
+    "number": Str(26),
+    "on_behalf_of": Str(),
+    "payment_settings": ANY,
+    "rendering": ANY,
+    "shipping_cost": ANY,
+    "shipping_details": ANY,
+    "statement_descriptor": Str(22),
+    "transfer_data": ANY,
+}
+CREATE = spec(
+    {
+        **_WRITABLE,
+        "currency": Str(3),
+        "customer": Str(),
+        "customer_account": Str(),
+        "from_invoice": ANY,
+        "pending_invoice_items_behavior": Enum("exclude", "include"),
+        "subscription": Str(),
+    },
+    required=("customer",),
+)
+UPDATE = spec(_WRITABLE)
+FINALIZE = spec({"auto_advance": Bool()})
+PAY = spec(
+    {
+        "forgive": Bool(),
+        "mandate": Str(),
+        "off_session": Bool(),
+        "paid_out_of_band": Bool(),
+        "payment_method": Str(),
+        "source": Str(),
+    }
+)
+LIST = spec(
+    {
+        "collection_method": COLLECTION,
+        "customer": Str(),
+        "customer_account": Str(),
+        "due_date": Either(),
+        "status": STATUS,
+        "subscription": Str(),
+    },
+    listing=True,
+)
+LINES = spec({}, listing=True)
+SIMPLE = ("description", "footer", "statement_descriptor", "default_payment_method", "number")
+
+
+def create(call: Call) -> dict[str, Any]:
+    state, params = call.state, call.params
+    customer = require_customer(state, params["customer"])
+    collection = params.get("collection_method") or "charge_automatically"
+    undated = params.get("days_until_due") is None and params.get("due_date") is None
+    if collection == "send_invoice" and undated:
+        raise StripeError.invalid(
+            "Invoices with `collection_method=send_invoice` must have either "
+            "`days_until_due` or `due_date` set.",
+            param="days_until_due",
+        )
+    sub = None
+    if params.get("subscription"):
+        sub = state.subscriptions.require(params["subscription"], "subscription")
+    currency = str(params.get("currency") or customer.get("currency") or "usd").lower()
+    at = state.now(customer.get("test_clock"))
+    auto_advance = bool(params.get("auto_advance"))
+    invoice = invoicing.new_invoice(
+        state,
+        customer,
+        at,
+        currency=currency,
+        subscription=sub,
+        collection_method=collection,
+        days_until_due=params.get("days_until_due"),
+        auto_advance=auto_advance,
+        fields={k: params[k] for k in (*SIMPLE, "due_date") if params.get(k) is not None},
+    )
+    if auto_advance and params.get("automatically_finalizes_at"):
+        invoice["automatically_finalizes_at"] = params["automatically_finalizes_at"]
+    apply_metadata(invoice, params)
+    if params.get("pending_invoice_items_behavior") == "include":
+        for item in list(state.invoiceitems.rows.values()):
+            owner = ((item.get("parent") or {}).get("subscription_details") or {}).get(
+                "subscription"
+            )
+            wanted = sub is None or owner == sub["id"]
+            mine = item["customer"] == customer["id"] and item["invoice"] is None
+            if mine and wanted and item["currency"] == currency:
+                invoicing.attach_item(state, invoice, item)
+    if sub is not None:
+        sub["_invoices"].append(invoice["id"])
+    if customer.get("currency") is None:
+        customer["currency"] = currency
+    invoicing.open_draft(state, invoice, at)
+    return render(call, invoice)
+
+
+def retrieve(call: Call) -> dict[str, Any]:
+    return render(call, call.state.invoices.require(call.arg("id")))
+
+
+def update(call: Call) -> dict[str, Any]:
+    state, params = call.state, call.params
+    invoice = state.invoices.require(call.arg("id"))
+    always = {"metadata", "auto_advance", "description", "footer", "expand"}
+    if invoice["status"] != "draft" and set(params) - always:
+        field = sorted(set(params) - always)[0]
+        raise StripeError.state(
+            f"You can only update `{field}` on a draft invoice.",
+            param=field,
+            code="invoice_not_editable",
+        )
+    if invoice["status"] in ("paid", "void") and "auto_advance" in params:
+        raise StripeError.state(
+            "You cannot change auto_advance on a paid or void invoice.", param="auto_advance"
+        )
+    before = state.before(invoice)
+    for key in (*SIMPLE, "collection_method", "due_date", "auto_advance"):
+        if key in params:
+            invoice[key] = params[key]
+    if "days_until_due" in params:
+        invoice["_days_until_due"] = params["days_until_due"]
+    at = state.now(invoice["test_clock"])
+    if invoice["status"] == "draft":
+        finalizes = invoice["created"] + invoicing.FINALIZE_DELAY_S
+        invoice["automatically_finalizes_at"] = finalizes if invoice["auto_advance"] else None
+        if invoice["auto_advance"]:
+            state.schedule(max(finalizes, at), invoice["test_clock"])
+    apply_metadata(invoice, params)
+    state.emit_update("invoice.updated", invoice, before, at=at)
+    return render(call, invoice)
+
+
+def delete(call: Call) -> dict[str, Any]:
+    state = call.state
+    invoice = state.invoices.require(call.arg("id"))
+    if invoice["status"] != "draft":
+        raise StripeError.state("You can only delete draft invoices.", code="invoice_not_editable")
+    for item_id in invoice["_items"]:
+        item = state.invoiceitems.get(item_id)
+        if item is not None:
+            item["invoice"] = None
+    state.emit("invoice.deleted", invoice)
+    state.invoices.remove(invoice["id"])
+    return {"id": invoice["id"], "object": "invoice", "deleted": True}
+
+
+def finalize(call: Call) -> dict[str, Any]:
+    state = call.state
+    invoice = state.invoices.require(call.arg("id"))
+    if invoice["status"] != "draft":
+        raise StripeError.state(
+            "This invoice is already finalized, you can't re-finalize a non-draft invoice.",
+            code="invoice_not_editable",
+        )
+    if "auto_advance" in call.params:
+        invoice["auto_advance"] = bool(call.params["auto_advance"])
+    invoicing.finalize(state, invoice, state.now(invoice["test_clock"]))
+    return render(call, invoice)
+
+
+def pay(call: Call) -> dict[str, Any]:
+    state, params = call.state, call.params
+    invoice = state.invoices.require(call.arg("id"))
+    if invoice["status"] == "paid":
+        raise StripeError.state("Invoice is already paid", code="invoice_already_paid")
+    if invoice["status"] == "void":
+        raise StripeError.state("You cannot pay a void invoice.", code="invoice_not_editable")
+    at = state.now(invoice["test_clock"])
+    if invoice["status"] == "draft":
+        invoicing.finalize(state, invoice, at, collect=False)
+        if invoice["status"] == "paid":
+            return render(call, invoice)
+    if params.get("paid_out_of_band"):
+        invoicing.mark_paid(state, invoice, at, out_of_band=True)
+    elif code := invoicing.attempt_payment(state, invoice, at, params.get("payment_method")):
+        raise StripeError.card_declined(code)
+    return render(call, invoice)
+
+
+def void(call: Call) -> dict[str, Any]:
+    state = call.state
+    invoice = state.invoices.require(call.arg("id"))
+    if invoice["status"] not in ("open", "uncollectible"):
+        raise StripeError.state(
+            f"You can only void open or uncollectible invoices; this one is {invoice['status']}.",
+            code="invoice_not_editable",
+        )
+    invoicing.void(state, invoice, state.now(invoice["test_clock"]))
+    return render(call, invoice)
+
+
+def mark_uncollectible(call: Call) -> dict[str, Any]:
+    state = call.state
+    invoice = state.invoices.require(call.arg("id"))
+    if invoice["status"] != "open":
+        raise StripeError.state(
+            "You can only mark open invoices as uncollectible.", code="invoice_not_editable"
+        )
+    at = state.now(invoice["test_clock"])
+    invoice["status"] = "uncollectible"
+    invoice["status_transitions"]["marked_uncollectible_at"] = at
+    invoice["next_payment_attempt"] = None
+    state.emit("invoice.marked_uncollectible", invoice, at=at)
+    return render(call, invoice)
+
+
+def send(call: Call) -> dict[str, Any]:
+    state = call.state
+    invoice = state.invoices.require(call.arg("id"))
+    at = state.now(invoice["test_clock"])
+    if invoice["status"] == "void":
+        raise StripeError.state("You cannot send a void invoice.", code="invoice_not_editable")
+    if invoice["status"] == "draft":
+        invoicing.finalize(state, invoice, at, collect=False)
+    state.emit("invoice.sent", invoice, at=at)
+    return render(call, invoice)
+
+
+def listing(call: Call) -> dict[str, Any]:
+    params = call.params
+    simple = {k: params[k] for k in ("collection_method", "customer", "status") if k in params}
+    sub_id = params.get("subscription")
+    due = params.get("due_date")
+
+    def match(invoice: Record) -> bool:
+        if any(invoice.get(k) != v for k, v in simple.items()):
+            return False
+        if sub_id is not None and _subscription_id(invoice) != sub_id:
+            return False
+        return due is None or (invoice["due_date"] is not None and within(due)(invoice["due_date"]))
+
+    return page(call, call.state.invoices, "/v1/invoices", match)
+
+
+def lines(call: Call) -> dict[str, Any]:
+    invoice = call.state.invoices.require(call.arg("id"))
+    all_lines: list[dict[str, Any]] = invoice["_lines"]
+    after = call.params.get("starting_after")
+    if after:
+        ids = [line["id"] for line in all_lines]
+        if after not in ids:
+            raise StripeError.no_such("line item", after, "starting_after")
+        all_lines = all_lines[ids.index(after) + 1 :]
+    limit = call.params.get("limit") or 10
+    url = f"/v1/invoices/{invoice['id']}/lines"
+    return list_object(all_lines[:limit], url, len(all_lines) > limit)
+
+
+def searching(call: Call) -> dict[str, Any]:
+    fields = {"subscription": _subscription_id}
+    return search.run(call, call.state.invoices, "/v1/invoices/search", fields)
+
+
+def _subscription_id(invoice: Record) -> str | None:
+    details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    return details.get("subscription")
+
+
+ROUTES: Routes = {
+    "/v1/invoices": {"POST": Endpoint(CREATE, create), "GET": Endpoint(LIST, listing)},
+    "/v1/invoices/search": {"GET": Endpoint(search.SPEC, searching)},
+    "/v1/invoices/{id}": {
+        "GET": Endpoint(spec({}), retrieve),
+        "POST": Endpoint(UPDATE, update),
+        "DELETE": Endpoint(spec({}), delete),
+    },
+    "/v1/invoices/{id}/finalize": {"POST": Endpoint(FINALIZE, finalize)},
+    "/v1/invoices/{id}/pay": {"POST": Endpoint(PAY, pay)},
+    "/v1/invoices/{id}/void": {"POST": Endpoint(spec({}), void)},
+    "/v1/invoices/{id}/mark_uncollectible": {"POST": Endpoint(spec({}), mark_uncollectible)},
+    "/v1/invoices/{id}/send": {"POST": Endpoint(spec({}), send)},
+    "/v1/invoices/{id}/lines": {"GET": Endpoint(LINES, lines)},
+}
