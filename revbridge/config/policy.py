@@ -17,6 +17,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from revbridge.cases.model import Owner
 from revbridge.config.codes import Amount, CountryCode, CurrencyCode, Jurisdiction
 from revbridge.config.systems import (
     Credential,
@@ -55,8 +56,7 @@ __all__ = [
     "System",
 ]
 
-Owner = Literal["sales_ops", "finance_ops", "integration_support"]
-OWNERS: tuple[Owner, ...] = ("sales_ops", "finance_ops", "integration_support")
+OWNERS: tuple[Owner, ...] = tuple(Owner)
 
 _RULES = (
     "customer_hierarchy",
@@ -262,7 +262,7 @@ class Ownership(Strict):
 class Exceptions(Strict):
     """Who handles an exception case, by failure class."""
 
-    default: Owner = "integration_support"
+    default: Owner = Owner.INTEGRATION_SUPPORT
     owners: dict[FailureClass, Owner] = Field(default_factory=dict)
     guidance: dict[Owner, NonEmpty] = Field(default_factory=dict)
 
@@ -277,7 +277,7 @@ class Exceptions(Strict):
 
 
 def _default_case_age() -> dict[Owner, int]:
-    return {"sales_ops": 86400, "finance_ops": 14400, "integration_support": 3600}
+    return {Owner.SALES_OPS: 86400, Owner.FINANCE_OPS: 14400, Owner.INTEGRATION_SUPPORT: 3600}
 
 
 class Sla(Strict):
