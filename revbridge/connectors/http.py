@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -125,6 +126,24 @@ class Budget:
             return await call(), waited
         finally:
             await shared.budget.leave(shared.system, slot)
+
+
+class LoopLock:
+    """One ``asyncio.Lock`` per event loop (a lock belongs to the loop it was made on):
+    for state an adapter fills once and shares between concurrent callers, such as a
+    token or a cache of reference ids. ``async with lock.current(): ...``"""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def current(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
 
 
 @dataclass

@@ -28,13 +28,11 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 from revbridge.canonical import Address, ExternalRef
-from revbridge.config.systems import AvalaraSystem, RateLimit
-from revbridge.config.systems import RetryPolicy as PolicyRetry
-from revbridge.connectors import retry
+from revbridge.config.systems import AvalaraSystem
 from revbridge.connectors.avalara import mapping
 from revbridge.connectors.avalara.classify import classify
 from revbridge.connectors.avalara.client import AvalaraClient, HeaderAuth, basic_token
-from revbridge.connectors.http import HttpCaller
+from revbridge.connectors.builder import http_caller, read_credentials
 from revbridge.errors import ConfigError, ConnectorError, DataError
 from revbridge.observability import redaction
 from revbridge.ports import EntityContext, OrderPlan, TaxQuote
@@ -124,23 +122,13 @@ class AvalaraTax:
 # -- factory ----------------------------------------------------------------------------------
 
 
-def _credential(system_name: str, system: AvalaraSystem, name: str, env: Mapping[str, str]) -> str:
-    ref = system.credentials[name]
-    value = env.get(ref.env)
-    if not value:
-        raise ConfigError(
-            f"systems.{system_name}.credentials.{name}: environment variable {ref.env} is not set"
-        )
-    redaction.register_secret(value)
-    return value
-
-
 def authentication(system_name: str, system: AvalaraSystem, env: Mapping[str, str]) -> HeaderAuth:
     """Bearer when ``bearer_token`` is given, else Basic with an account id and license
     key, else Basic with a user name and password."""
     for names in CREDENTIAL_SETS:
         if set(names) <= system.credentials.keys():
-            values = [_credential(system_name, system, name, env) for name in names]
+            secrets = read_credentials(system_name, system, env, names=names)
+            values = [secrets[name] for name in names]
             if len(values) == 1:
                 return HeaderAuth.bearer(values[0])
             redaction.register_secret(basic_token(values[0], values[1]))
@@ -148,17 +136,6 @@ def authentication(system_name: str, system: AvalaraSystem, env: Mapping[str, st
     raise ConfigError(
         f"systems.{system_name}.credentials: give account_id and license_key, "
         "username and password, or bearer_token"
-    )
-
-
-def retry_policy(policy: PolicyRetry | None) -> retry.RetryPolicy:
-    policy = policy or PolicyRetry()
-    return retry.RetryPolicy(
-        max_attempts=policy.max_attempts,
-        base_delay_s=policy.base_delay_s,
-        max_delay_s=policy.max_delay_s,
-        jitter=policy.jitter != "none",
-        honour_retry_after=policy.honour_retry_after,
     )
 
 
@@ -173,18 +150,7 @@ def build(
 
     ``origins`` (legal entity code → address) says where each entity's sales ship from.
     """
-    limits = system.rate_limit or RateLimit()
-    http = HttpCaller(
-        system=system_name,
-        base_url=system.base_url,
-        classify=classify,
-        auth=authentication(system_name, system, env),
-        policy=retry_policy(system.retry),
-        max_concurrency=limits.max_concurrency,
-        requests_per_s=limits.requests_per_s,
-        burst=limits.burst,
-        timeout_s=system.timeout_s or 30.0,
-    )
+    http = http_caller(system_name, system, classify, auth=authentication(system_name, system, env))
     return AvalaraTax(
         system_name,
         AvalaraClient(http),

@@ -9,22 +9,18 @@ missing.
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 from revbridge.canonical import Customer, ExternalRef
-from revbridge.config.systems import Defaults, NetSuiteSystem, RateLimit
-from revbridge.config.systems import RetryPolicy as PolicyRetry
-from revbridge.connectors import retry
-from revbridge.connectors.http import Auth, HttpCaller
+from revbridge.config.systems import NetSuiteSystem, RateLimit
+from revbridge.connectors.builder import http_caller, read_credentials
+from revbridge.connectors.http import Auth, LoopLock
 from revbridge.connectors.netsuite import mapping
 from revbridge.connectors.netsuite.auth import BearerAuth, TbaCredentials, TbaSigningTransport
 from revbridge.connectors.netsuite.classify import classify
 from revbridge.connectors.netsuite.client import NetSuiteClient, external_key
-from revbridge.errors import ConfigError, DataError
-from revbridge.observability import redaction
+from revbridge.errors import DataError
 from revbridge.ports import EntityContext, ErpOrderState, OrderPlan, TaxQuote
 
 TBA_CREDENTIALS = ("consumer_key", "consumer_secret", "token_id", "token_secret")
@@ -37,23 +33,14 @@ class _ReferenceIds:
 
     def __init__(self) -> None:
         self.ids: dict[str, str] = {}
-        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def _lock(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        lock = self._locks.get(loop)
-        if lock is None:
-            lock = self._locks[loop] = asyncio.Lock()
-        return lock
+        self._lock = LoopLock()
 
     async def resolve(
         self, keys: set[str], fetch: Callable[[set[str]], Awaitable[dict[str, str]]]
     ) -> dict[str, str]:
         """The ids of ``keys`` that exist; ``fetch`` is called for the missing ones only."""
         if keys - self.ids.keys():
-            async with self._lock():
+            async with self._lock.current():
                 if missing := keys - self.ids.keys():
                     self.ids.update(await fetch(missing))
         return {k: self.ids[k] for k in keys if k in self.ids}
@@ -163,38 +150,18 @@ class NetSuiteErp:
 # -- factory ----------------------------------------------------------------------------------
 
 
-def _credential(system_name: str, system: NetSuiteSystem, name: str, env: Mapping[str, str]) -> str:
-    ref = system.credentials.get(name)
-    if ref is None:
-        raise ConfigError(f"systems.{system_name}.credentials.{name} is missing")
-    value = env.get(ref.env)
-    if not value:
-        raise ConfigError(
-            f"systems.{system_name}.credentials.{name}: environment variable {ref.env} is not set"
-        )
-    redaction.register_secret(value)
-    return value
-
-
 def _authentication(
     system_name: str, system: NetSuiteSystem, env: Mapping[str, str]
 ) -> tuple[Auth | None, TbaSigningTransport | None]:
     """OAuth 2.0 when the credentials give ``access_token``, else TBA (all four parts)."""
     if "access_token" in system.credentials:
-        return BearerAuth(_credential(system_name, system, "access_token", env)), None
-    parts = {name: _credential(system_name, system, name, env) for name in TBA_CREDENTIALS}
+        token = read_credentials(system_name, system, env, names=["access_token"])
+        return BearerAuth(token["access_token"]), None
+    parts = read_credentials(
+        system_name, system, env, names=TBA_CREDENTIALS, required=TBA_CREDENTIALS
+    )
     credentials = TbaCredentials(account_id=system.options.account_id, **parts)
     return None, TbaSigningTransport(credentials)
-
-
-def retry_policy(policy: PolicyRetry) -> retry.RetryPolicy:
-    return retry.RetryPolicy(
-        max_attempts=policy.max_attempts,
-        base_delay_s=policy.base_delay_s,
-        max_delay_s=policy.max_delay_s,
-        jitter=policy.jitter != "none",
-        honour_retry_after=policy.honour_retry_after,
-    )
 
 
 def build(system_name: str, system: NetSuiteSystem, env: Mapping[str, str]) -> NetSuiteErp:
@@ -207,18 +174,12 @@ def build(system_name: str, system: NetSuiteSystem, env: Mapping[str, str]) -> N
     policy's built-in defaults.
     """
     auth, transport = _authentication(system_name, system, env)
-    defaults = Defaults()
-    limits = system.rate_limit or DEFAULT_RATE_LIMIT
-    http = HttpCaller(
-        system=system_name,
-        base_url=system.base_url,
-        classify=classify,
+    http = http_caller(
+        system_name,
+        system,
+        classify,
         auth=auth,
-        policy=retry_policy(system.retry or defaults.retry),
-        max_concurrency=limits.max_concurrency,
-        requests_per_s=limits.requests_per_s,
-        burst=limits.burst,
-        timeout_s=system.timeout_s or defaults.timeout_s,
         transport=transport,
+        default_rate_limit=DEFAULT_RATE_LIMIT,
     )
     return NetSuiteErp(system_name, NetSuiteClient(http))

@@ -17,16 +17,14 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from revbridge.canonical import ExternalRef
-from revbridge.config.systems import Defaults, SalesforceSystem
-from revbridge.connectors.http import HttpCaller
-from revbridge.connectors.retry import RetryPolicy
+from revbridge.config.systems import SalesforceSystem
+from revbridge.connectors.builder import http_caller, read_credentials
 from revbridge.connectors.salesforce import mapping
 from revbridge.connectors.salesforce.changes import closed_won_changes, verify_push
 from revbridge.connectors.salesforce.classify import classify
 from revbridge.connectors.salesforce.client import OAuthSession, SalesforceClient
 from revbridge.connectors.salesforce.streaming import SalesforceChangeFeed
-from revbridge.errors import AuthError, ConfigError, DataError, NotFoundError
-from revbridge.observability import redaction
+from revbridge.errors import AuthError, DataError, NotFoundError
 from revbridge.ports import ClosedWonChange, DealPackage, DealStatus
 
 OPPORTUNITY_CHANNEL = "/data/OpportunityChangeEvent"
@@ -134,7 +132,7 @@ def build(system_name: str, system: SalesforceSystem, env: Mapping[str, str]) ->
     the org wants one) switch from the client-credentials to the username-password flow.
     Fields the system leaves unset take the policy's built-in defaults.
     """
-    secrets = _credentials(system_name, system, env)
+    secrets = read_credentials(system_name, system, env, required=("client_id", "client_secret"))
     form = {"client_id": secrets["client_id"], "client_secret": secrets["client_secret"]}
     if "username" in secrets and "password" in secrets:
         form |= {
@@ -144,49 +142,8 @@ def build(system_name: str, system: SalesforceSystem, env: Mapping[str, str]) ->
         }
     else:
         form["grant_type"] = "client_credentials"
-    defaults = Defaults()
-    retry = system.retry or defaults.retry
-    limit = system.rate_limit or defaults.rate_limit
-    http = HttpCaller(
-        system=system_name,
-        base_url=system.base_url,
-        classify=classify,
-        auth=OAuthSession(system_name, form),
-        policy=RetryPolicy(
-            max_attempts=retry.max_attempts,
-            base_delay_s=retry.base_delay_s,
-            max_delay_s=retry.max_delay_s,
-            jitter=retry.jitter != "none",
-            honour_retry_after=retry.honour_retry_after,
-        ),
-        max_concurrency=limit.max_concurrency,
-        requests_per_s=limit.requests_per_s,
-        burst=limit.burst,
-        timeout_s=system.timeout_s or defaults.timeout_s,
-    )
+    http = http_caller(system_name, system, classify, auth=OAuthSession(system_name, form))
     client = SalesforceClient(http, system.options.api_version)
     return SalesforceCrm(
         system_name, client, system.options.status_field, secrets.get("cdc_webhook_secret")
     )
-
-
-def _credentials(
-    system_name: str, system: SalesforceSystem, env: Mapping[str, str]
-) -> dict[str, str]:
-    values: dict[str, str] = {}
-    missing: list[str] = []
-    for key, ref in system.credentials.items():
-        value = env.get(ref.env)
-        if value:
-            values[key] = value
-        else:
-            missing.append(f"systems.{system_name}.credentials.{key}: ${ref.env} is not set")
-    missing += [
-        f"systems.{system_name}.credentials.{key} is required"
-        for key in ("client_id", "client_secret")
-        if key not in system.credentials
-    ]
-    if missing:
-        raise ConfigError(f"{system_name}: credentials missing", missing)
-    redaction.register_secrets(values.values())
-    return values

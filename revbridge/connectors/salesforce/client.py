@@ -9,7 +9,6 @@ the SOQL of :meth:`SalesforceClient.opportunity`, :meth:`line_items` and :meth:`
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -17,7 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
-from revbridge.connectors.http import HttpCaller, describe_request, describe_response
+from revbridge.connectors.http import HttpCaller, LoopLock, describe_request, describe_response
 from revbridge.connectors.salesforce.classify import classify
 from revbridge.errors import AuthError, ConnectorError, RetryableError
 from revbridge.observability import redaction
@@ -108,7 +107,7 @@ class OAuthSession:
         self.system = system
         self._form = form
         self._token: str | None = None
-        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+        self._lock = LoopLock()
 
     async def headers(self, client: httpx.AsyncClient) -> dict[str, str]:
         token = self._token or await self._fetch(client, stale=None)
@@ -118,8 +117,7 @@ class OAuthSession:
         await self._fetch(client, stale=self._token)
 
     async def _fetch(self, client: httpx.AsyncClient, stale: str | None) -> str:
-        lock = self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
-        async with lock:
+        async with self._lock.current():
             if self._token is not None and self._token != stale:
                 return self._token  # another task fetched one meanwhile
             self._token = await self._request_token(client)

@@ -17,23 +17,20 @@ of the adapter; a key Stripe does not know is asked again after ``MISSING_PRICE_
 
 from __future__ import annotations
 
-import asyncio
 import time
-import weakref
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from revbridge.canonical import Customer, ExternalRef, OrderLine, idempotency_key
-from revbridge.config.systems import Defaults, StripeOptions, StripeSystem
-from revbridge.connectors.http import HttpCaller
-from revbridge.connectors.retry import RetryPolicy
+from revbridge.config.systems import StripeOptions, StripeSystem
+from revbridge.connectors.builder import http_caller, read_credentials
+from revbridge.connectors.http import LoopLock
 from revbridge.connectors.stripe import mapping
 from revbridge.connectors.stripe.classify import classify
 from revbridge.connectors.stripe.client import StripeClient
-from revbridge.errors import ConfigError, ConflictError, DataError, NotFoundError
-from revbridge.observability import redaction
+from revbridge.errors import ConflictError, DataError, NotFoundError
 from revbridge.ports import EntityContext, LineMapping, OrderPlan
 
 Record = dict[str, Any]
@@ -49,16 +46,7 @@ class _PriceBook:
     def __init__(self) -> None:
         self.prices: dict[str, Record] = {}
         self._missing: dict[str, float] = {}
-        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def _lock(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        lock = self._locks.get(loop)
-        if lock is None:
-            lock = self._locks[loop] = asyncio.Lock()
-        return lock
+        self._lock = LoopLock()
 
     def _unknown(self, keys: set[str]) -> set[str]:
         now = time.monotonic()
@@ -70,7 +58,7 @@ class _PriceBook:
     ) -> dict[str, Record]:
         """The prices of ``keys`` Stripe has; ``fetch`` is called for the unknown ones only."""
         if self._unknown(keys):
-            async with self._lock():
+            async with self._lock.current():
                 if unknown := self._unknown(keys):
                     found = {p["lookup_key"]: p for p in await fetch(unknown)}
                     self.prices.update(found)
@@ -229,24 +217,6 @@ class StripeBilling:
 # -- factory ----------------------------------------------------------------------------------
 
 
-def _credentials(system_name: str, system: StripeSystem, env: Mapping[str, str]) -> str:
-    """The API key (required), every credential registered as a secret."""
-    problems: list[str] = []
-    values: dict[str, str] = {}
-    for name, ref in system.credentials.items():
-        value = env.get(ref.env)
-        if value:
-            values[name] = value
-        else:
-            problems.append(f"systems.{system_name}.credentials.{name}: ${ref.env} is not set")
-    if "api_key" not in system.credentials:
-        problems.append(f"systems.{system_name}.credentials.api_key is required")
-    redaction.register_secrets(values.values())
-    if problems:
-        raise ConfigError(f"{system_name}: credentials missing", problems)
-    return values["api_key"]
-
-
 def build(system_name: str, system: StripeSystem, env: Mapping[str, str]) -> StripeBilling:
     """The adapter for one ``kind: stripe`` system of the policy.
 
@@ -256,25 +226,7 @@ def build(system_name: str, system: StripeSystem, env: Mapping[str, str]) -> Str
     arrive faster than Stripe's one-second bucket refills. Fields the system leaves unset
     take the policy's built-in defaults.
     """
-    api_key = _credentials(system_name, system, env)
-    defaults = Defaults()
-    retry = system.retry or defaults.retry
-    limit = system.rate_limit or defaults.rate_limit
-    http = HttpCaller(
-        system=system_name,
-        base_url=system.base_url,
-        classify=classify,
-        policy=RetryPolicy(
-            max_attempts=retry.max_attempts,
-            base_delay_s=retry.base_delay_s,
-            max_delay_s=retry.max_delay_s,
-            jitter=retry.jitter != "none",
-            honour_retry_after=retry.honour_retry_after,
-        ),
-        max_concurrency=limit.max_concurrency,
-        requests_per_s=limit.requests_per_s,
-        burst=max(1, min(limit.burst, int(limit.requests_per_s * BURST_SHARE))),
-        timeout_s=system.timeout_s or defaults.timeout_s,
-    )
-    client = StripeClient(http, api_key, system.options.api_version)
+    secrets = read_credentials(system_name, system, env, required=("api_key",))
+    http = http_caller(system_name, system, classify, burst_share=BURST_SHARE)
+    client = StripeClient(http, secrets["api_key"], system.options.api_version)
     return StripeBilling(system_name, client, system.options)

@@ -36,7 +36,12 @@ def _fleet_upserts(
     with httpx.Client(base_url=base_url, timeout=10) as control:
         control.post("/_sandbox/reset")
         control.put("/_sandbox/netsuite/config", json={"service_time_ms": service_time_ms})
-    erps: list[NetSuiteErp] = [build("netsuite", system(base_url), ENV) for _ in budgets]
+    netsuite = system(base_url)
+    # equal jitter: every worker waits at least half of each backoff before trying again
+    assert netsuite.retry is not None
+    retry = netsuite.retry.model_copy(update={"jitter": "equal"})
+    netsuite = netsuite.model_copy(update={"retry": retry})
+    erps: list[NetSuiteErp] = [build("netsuite", netsuite, ENV) for _ in budgets]
     for erp, budget in zip(erps, budgets, strict=True):
         erp.client.http.shared_budget = budget
 

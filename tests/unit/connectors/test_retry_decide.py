@@ -2,7 +2,8 @@
 
 Only a RetryableError is retried; one that may already have taken effect only when the
 call is idempotent. The wait doubles from ``base_delay_s`` up to ``max_delay_s``, jittered
-into [backoff/2, backoff], and a Retry-After from a throttling target is honoured up to
+into [0, backoff] (``full``), [backoff/2, backoff] (``equal``, or ``jitter=True``) or not
+at all, and a Retry-After from a throttling target is honoured up to
 six times ``max_delay_s``.
 """
 
@@ -12,7 +13,9 @@ import random
 
 import pytest
 
-from revbridge.connectors.retry import RetryPolicy, decide
+from revbridge.config.systems import RetryPolicy as PolicyRetry
+from revbridge.connectors.builder import retry_policy
+from revbridge.connectors.retry import Jitter, RetryPolicy, decide
 from revbridge.errors import (
     AuthError,
     ConflictError,
@@ -163,3 +166,39 @@ def test_a_throttled_call_still_gives_up_at_max_attempts() -> None:
     decision = decide(policy, 2, RateLimitedError("429", retry_after=1.0), idempotent=True)
     assert not decision.retry
     assert decision.reason == "gave up after 2 attempts"
+
+
+def test_full_jitter_spreads_each_wait_over_zero_to_all_of_the_backoff() -> None:
+    policy = RetryPolicy(max_attempts=10, base_delay_s=1.0, max_delay_s=16.0, jitter=Jitter.FULL)
+    rng = random.Random(42)
+    for attempt in range(1, 10):
+        backoff = min(16.0, 2.0 ** (attempt - 1))
+        waits = [
+            decide(policy, attempt, RetryableError("503"), idempotent=True, rng=rng).delay_s
+            for _ in range(200)
+        ]
+        assert all(0.0 <= wait <= backoff for wait in waits)
+        assert min(waits) < backoff / 2  # reaches below the equal-jitter floor
+
+
+def test_each_jitter_mode_of_the_policy_file_is_honoured() -> None:
+    modes = {mode: RetryPolicy(base_delay_s=4.0, max_delay_s=4.0, jitter=mode) for mode in Jitter}
+    waits = {
+        mode: [
+            decide(policy, 1, RetryableError("503"), idempotent=True, rng=random.Random(n)).delay_s
+            for n in range(100)
+        ]
+        for mode, policy in modes.items()
+    }
+    assert set(waits[Jitter.NONE]) == {4.0}
+    assert all(2.0 <= wait <= 4.0 for wait in waits[Jitter.EQUAL])
+    assert min(waits[Jitter.FULL]) < 2.0
+    assert RetryPolicy(jitter=True).jitter is Jitter.EQUAL
+    assert RetryPolicy(jitter=False).jitter is Jitter.NONE
+
+
+def test_a_policy_without_jitter_settings_uses_full_jitter() -> None:
+    assert RetryPolicy().jitter is Jitter.FULL
+    assert retry_policy(PolicyRetry()).jitter is Jitter.FULL
+    assert retry_policy(PolicyRetry(jitter="equal")).jitter is Jitter.EQUAL
+    assert retry_policy(PolicyRetry(jitter="none")).jitter is Jitter.NONE
