@@ -15,7 +15,7 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -23,13 +23,16 @@ from revbridge.canonical import ExternalRef
 from revbridge.config.load import load_policy, policy_hash
 from revbridge.config.policy import Policy
 from revbridge.config.settings import Settings
+from revbridge.ingress.deals import Starter
 from revbridge.observability.metrics import Metrics
+from revbridge.ports import CallsOut, ChangeFeedSource, ChangePushReceiver
 from revbridge.store import config_versions, migrate
 from revbridge.store.budgets import SharedBudgets
 from revbridge.store.db import create_store_engine
 
 if TYPE_CHECKING:
     from revbridge.flows import runtime
+    from revbridge.ingress.webhooks import Receiver
 
 
 def database_url(settings: Settings) -> str:
@@ -52,7 +55,7 @@ class App:
     policy_hash: str
     services: runtime.Services
     metrics: Metrics
-    starter: Any = None  # set by run_worker: starts a deal's flow in this process
+    starter: Starter | None = None  # set by run_worker: starts a deal's flow in this process
 
 
 def load_and_record_policy(
@@ -102,14 +105,20 @@ def build(
     return App(settings, engine, policy, digest, services, metrics)
 
 
-def _observe(adapter: Any, metrics: Metrics, budgets: SharedBudgets | None) -> None:
+def _observe(adapter: object, metrics: Metrics, budgets: SharedBudgets | None) -> None:
     """Count every connector call in the metrics and, in a fleet, hold the system's budget
-    across all workers (each adapter calls out through ``adapter.client.http``, the shared
-    HTTP layer)."""
-    http = getattr(getattr(adapter, "client", None), "http", None)
-    if http is not None:
-        http.observers.append(metrics.observe_call)
-        http.shared_budget = budgets
+    across all workers (an adapter that :class:`~revbridge.ports.CallsOut` does so through
+    one HTTP caller)."""
+    if isinstance(adapter, CallsOut):
+        adapter.http.observers.append(metrics.observe_call)
+        adapter.http.shared_budget = budgets
+
+
+def receivers(crm: object) -> dict[str, Receiver]:
+    """The CRM's receiver of pushed changes by system name, when it has one."""
+    if isinstance(crm, ChangePushReceiver):
+        return {crm.system: crm.pushed_changes}
+    return {}
 
 
 async def run_worker(
@@ -150,12 +159,13 @@ async def run_worker(
 
         app.metrics.watch_queue(runtime.queue_depth, runtime.DEALS_QUEUE)
         exporter, _ = start_http_server(metrics[1], metrics[0], registry=app.metrics.registry)
-    feed = getattr(app.services.crm, "change_feed", None)
+    crm = app.services.crm
+    feed = crm.change_feed() if isinstance(crm, ChangeFeedSource) else None
     tasks = [asyncio.create_task(fleet.keep(app.engine, me, app.policy.fleet, stop, stop.set))]
     interval = app.settings.alert_interval_s
     tasks.append(asyncio.create_task(run_alerts(app.engine, app.policy, stop, interval, None, me)))
     if feed is not None and poll_s is not None:
-        tasks.append(asyncio.create_task(poll_forever(app.engine, feed(), start, stop, poll_s)))
+        tasks.append(asyncio.create_task(poll_forever(app.engine, feed, start, stop, poll_s)))
     if webhooks is not None:
         tasks.append(asyncio.create_task(_serve_webhooks(app, start, webhooks, stop)))
     if app.settings.nats_url is not None:
@@ -177,16 +187,14 @@ async def run_worker(
 
 
 async def _serve_webhooks(
-    app: App, start: Any, address: tuple[str, int], stop: asyncio.Event
+    app: App, start: Starter, address: tuple[str, int], stop: asyncio.Event
 ) -> None:
     import uvicorn
 
     from revbridge.ingress.webhooks import webhook_app
 
-    receiver = getattr(app.services.crm, "pushed_changes", None)
-    receivers = {app.services.crm.system: receiver} if receiver is not None else {}
     config = uvicorn.Config(
-        webhook_app(app.engine, start, receivers),
+        webhook_app(app.engine, start, receivers(app.services.crm)),
         host=address[0],
         port=address[1],
         log_level="warning",

@@ -8,17 +8,25 @@ canonical ids, so calling it again after a lost answer finds the same object.
 ``OrderPlan`` is what the validation rules produce from a deal: the canonical order plus
 everything the policy decided for it (legal entity, ERP subsidiary and dimensions,
 product mappings), so adapters never read the policy themselves.
+
+Capabilities some adapters have beyond their port are ``runtime_checkable`` protocols
+too, so the composition root asks ``isinstance(adapter, CallsOut)`` and the type checker
+follows: :class:`CallsOut` (its calls go through one HTTP caller, which metrics observe
+and a fleet's shared budget limits), :class:`ChangeFeedSource` (a CRM whose changes can
+be pulled) and :class:`ChangePushReceiver` (a CRM whose changes are pushed, signed).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
 from revbridge.canonical import Customer, ExternalRef, Money, Order
+from revbridge.observability.calls import CallRecord
 
 
 class PortModel(BaseModel):
@@ -179,3 +187,60 @@ class BillingPort(Protocol):
         ...
 
     async def cancel_subscription(self, subscription: ExternalRef) -> None: ...
+
+
+# -- capabilities ------------------------------------------------------------------------------
+
+#: Told about every attempt of every call a connector makes (the metrics count them).
+CallObserver = Callable[[CallRecord], None]
+
+
+class SharedBudget(Protocol):
+    """Limits held across every worker of the fleet (``revbridge.store.budgets``)."""
+
+    async def enter(
+        self,
+        system: str,
+        max_concurrency: int | None,
+        requests_per_s: float | None,
+        burst: int,
+        ttl_s: float,
+    ) -> int: ...
+    async def leave(self, system: str, slot: int) -> None: ...
+
+
+class CallSite(Protocol):
+    """An adapter's HTTP caller as the composition root sees it (``HttpCaller``)."""
+
+    system: str
+    observers: list[CallObserver]
+    shared_budget: SharedBudget | None
+
+
+@runtime_checkable
+class CallsOut(Protocol):
+    """An adapter whose every call goes through one HTTP caller."""
+
+    @property
+    def http(self) -> CallSite: ...
+
+
+@runtime_checkable
+class ChangeFeedSource(Protocol):
+    """A CRM whose changes can be read after a durable position."""
+
+    def change_feed(self) -> ChangeFeedPort: ...
+
+
+@runtime_checkable
+class ChangePushReceiver(Protocol):
+    """A CRM that pushes signed change events to revbridge."""
+
+    system: str
+
+    def pushed_changes(
+        self, headers: Mapping[str, str], body: bytes, now: float
+    ) -> list[ClosedWonChange]:
+        """Closed-won changes of one pushed body, after checking its signature
+        (``AuthError`` when forged, stale or unsigned; ``ValueError`` when malformed)."""
+        ...

@@ -25,6 +25,7 @@ from revbridge.connectors.retry import RetryPolicy, decide
 from revbridge.errors import ConnectorError, RetryableError, TimeoutAfterSendError
 from revbridge.observability import context, redaction, tracing
 from revbridge.observability.calls import CallRecord
+from revbridge.ports import CallObserver, SharedBudget
 
 #: Turns a non-success response into the error the caller should see (None = success).
 Classifier = Callable[[httpx.Response], ConnectorError | None]
@@ -38,21 +39,7 @@ class Auth(Protocol):
     async def refresh(self, client: httpx.AsyncClient) -> None: ...
 
 
-Observer = Callable[[CallRecord], None]
-
-
-class SharedBudget(Protocol):
-    """Limits held across every worker of the fleet (``revbridge.store.budgets``)."""
-
-    async def enter(
-        self,
-        system: str,
-        max_concurrency: int | None,
-        requests_per_s: float | None,
-        burst: int,
-        ttl_s: float,
-    ) -> int: ...
-    async def leave(self, system: str, slot: int) -> None: ...
+Observer = CallObserver
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from revbridge.connectors.avalara import mapping
 from revbridge.connectors.avalara.classify import classify
 from revbridge.connectors.avalara.client import AvalaraClient, HeaderAuth, basic_token
 from revbridge.connectors.builder import http_caller, read_credentials
+from revbridge.connectors.http import HttpCaller
 from revbridge.errors import ConfigError, ConnectorError, DataError
 from revbridge.observability import redaction
 from revbridge.ports import EntityContext, OrderPlan, TaxQuote
@@ -68,6 +69,11 @@ class AvalaraTax:
         self.document_type = document_type
         self.commit_documents = commit_documents
         self.origins = dict(origins or {})
+
+    @property
+    def http(self) -> HttpCaller:
+        """The caller every request of this adapter goes through (``ports.CallsOut``)."""
+        return self.client.http
 
     @property
     def records_documents(self) -> bool:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from revbridge.canonical import Customer, ExternalRef
 from revbridge.config.systems import NetSuiteSystem, RateLimit
 from revbridge.connectors.builder import http_caller, read_credentials
-from revbridge.connectors.http import Auth, LoopLock
+from revbridge.connectors.http import Auth, HttpCaller, LoopLock
 from revbridge.connectors.netsuite import mapping
 from revbridge.connectors.netsuite.auth import BearerAuth, TbaCredentials, TbaSigningTransport
 from revbridge.connectors.netsuite.classify import classify
@@ -54,6 +54,11 @@ class NetSuiteErp:
         self.client = client
         self._currencies = _ReferenceIds()
         self._items = _ReferenceIds()
+
+    @property
+    def http(self) -> HttpCaller:
+        """The caller every request of this adapter goes through (``ports.CallsOut``)."""
+        return self.client.http
 
     async def upsert_customer(
         self, customer: Customer, parent: ExternalRef | None, entity: EntityContext

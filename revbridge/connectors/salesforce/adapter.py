@@ -19,6 +19,7 @@ from pydantic_core import ErrorDetails
 from revbridge.canonical import ExternalRef
 from revbridge.config.systems import SalesforceSystem
 from revbridge.connectors.builder import http_caller, read_credentials
+from revbridge.connectors.http import HttpCaller
 from revbridge.connectors.salesforce import mapping
 from revbridge.connectors.salesforce.changes import closed_won_changes, verify_push
 from revbridge.connectors.salesforce.classify import classify
@@ -46,6 +47,11 @@ class SalesforceCrm:
         self.push_secret = push_secret
         #: Opportunity id → its account id, learnt while reading deals.
         self._accounts: dict[str, str] = {}
+
+    @property
+    def http(self) -> HttpCaller:
+        """The caller every request of this adapter goes through (``ports.CallsOut``)."""
+        return self.client.http
 
     async def fetch_deal(self, deal: ExternalRef) -> DealPackage:
         # both reads run to the end before an error is raised: no call is left behind

@@ -26,7 +26,7 @@ from typing import Any
 from revbridge.canonical import Customer, ExternalRef, OrderLine, idempotency_key
 from revbridge.config.systems import StripeOptions, StripeSystem
 from revbridge.connectors.builder import http_caller, read_credentials
-from revbridge.connectors.http import LoopLock
+from revbridge.connectors.http import HttpCaller, LoopLock
 from revbridge.connectors.stripe import mapping
 from revbridge.connectors.stripe.classify import classify
 from revbridge.connectors.stripe.client import StripeClient
@@ -75,6 +75,11 @@ class StripeBilling:
         self.client = client
         self.options = options
         self._prices = _PriceBook()
+
+    @property
+    def http(self) -> HttpCaller:
+        """The caller every request of this adapter goes through (``ports.CallsOut``)."""
+        return self.client.http
 
     async def ensure_customer(self, customer: Customer, entity: EntityContext) -> ExternalRef:
         """The Stripe customer of ``customer``: found by its id, updated or created."""
