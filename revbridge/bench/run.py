@@ -73,7 +73,7 @@ def run_bench(
     profile: str, n: int, workers: int, database_url: str | None, concurrency: int, timeout_s: float
 ) -> BenchResult:
     from revbridge.cli.sandbox import catalog_from_policy
-    from revbridge.testing.estate import EXAMPLE_POLICY
+    from revbridge.config.example import EXAMPLE_POLICY
 
     catalog = catalog_from_policy(load_policy(EXAMPLE_POLICY))
     workdir = Path(tempfile.mkdtemp(prefix="revbridge-bench-"))
@@ -157,7 +157,7 @@ def run_baseline(profile: str, n: int, concurrency: int) -> float:
     """The same API calls, through the same connectors, with no orchestration; seconds."""
     from revbridge.bench.baseline import book_all
     from revbridge.cli.sandbox import catalog_from_policy
-    from revbridge.testing.estate import EXAMPLE_POLICY
+    from revbridge.config.example import EXAMPLE_POLICY
 
     catalog = catalog_from_policy(load_policy(EXAMPLE_POLICY))
     workdir = Path(tempfile.mkdtemp(prefix="revbridge-baseline-"))

@@ -33,10 +33,11 @@ from revbridge.chaos.evidence import Evidence, gather, workflow_statuses
 from revbridge.chaos.faults import FaultRates, Injected, fault_plan
 from revbridge.chaos.invariants import Check, check_all
 from revbridge.chaos.workers import Kill, KillPlan, WorkerProcess, stop_all, wait_listening
+from revbridge.config.example import EXAMPLE_POLICY
 from revbridge.config.load import load_policy
 from revbridge.config.settings import Settings
 from revbridge.store import deals
-from revbridge.testing.estate import EXAMPLE_POLICY, SANDBOX_ENV, LocalEstate
+from revbridge.testing.estate import SANDBOX_ENV, LocalEstate
 from revbridge.testing.servers import free_port
 from revbridge_sandboxes.seed import SalesforceSeeder, seed_estate
 

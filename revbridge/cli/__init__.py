@@ -16,14 +16,11 @@ from rich.text import Text
 from revbridge import __version__
 from revbridge.cli import (
     alerts,
-    bench,
-    chaos,
     config,
     db,
-    demo,
     keys,
     ops,
-    sandbox,
+    sandbox_distribution,
     schema,
     serve,
     stream,
@@ -44,8 +41,15 @@ app.add_typer(db.app, name="db")
 app.add_typer(config.app, name="config")
 app.add_typer(schema.app, name="schema")
 app.add_typer(db.audit_app, name="audit")
-app.add_typer(sandbox.app, name="sandbox")
-app.command("demo")(demo.demo)
+if sandbox_distribution.installed():
+    from revbridge.cli import bench, chaos, demo, sandbox
+
+    app.add_typer(sandbox.app, name="sandbox")
+    app.command("demo")(demo.demo)
+    app.command("bench")(bench.bench)
+    app.command("chaos")(chaos.chaos)
+else:
+    sandbox_distribution.register_missing(app)
 app.command("worker")(worker.worker)
 app.add_typer(ops.exceptions_app, name="exceptions")
 app.command("replay")(ops.replay)
@@ -54,8 +58,6 @@ app.command("workers")(ops.workers_list)
 app.command("serve")(serve.serve)
 app.add_typer(keys.app, name="keys")
 app.add_typer(users.app, name="users")
-app.command("bench")(bench.bench)
-app.command("chaos")(chaos.chaos)
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(stream.app, name="stream")
 

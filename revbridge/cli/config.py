@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from revbridge.config.example import EXAMPLE_POLICY
 from revbridge.config.load import diff_files, load_policy, validate_file
 from revbridge.config.policy import Policy
 
@@ -46,6 +47,6 @@ def require_policy(path: Path) -> Policy:
     as FILE:LINE:COL: message (printed by the command line's error handler)."""
     if not path.is_file():
         raise typer.TyperException(
-            f"no policy file {path} (pass --policy FILE; the example is examples/revbridge.yaml)"
+            f"no policy file {path} (pass --policy FILE; the example is {EXAMPLE_POLICY})"
         )
     return load_policy(path)

@@ -34,8 +34,6 @@ from revbridge.observability.business_metrics import percentile
 from revbridge.observability.logging import configure_logging
 
 out = Console(highlight=False)
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE_POLICY = ROOT / "examples" / "revbridge.yaml"
 POLICY_FILE, DATABASE_FILE, LOG_FILE = "revbridge.yaml", "revbridge.db", "demo.log"
 #: Every file a demo run writes into its workdir (SQLite keeps -wal/-shm/-journal beside
 #: revbridge's and DBOS's databases); a directory holding only these is a previous demo's.

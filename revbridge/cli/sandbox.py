@@ -10,6 +10,7 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from revbridge.config.example import EXAMPLE_POLICY
 from revbridge.config.policy import Policy
 from revbridge_sandboxes.control import SnapshotFile
 from revbridge_sandboxes.registry import available, create
@@ -53,7 +54,7 @@ def seed(
     deals: int = typer.Option(200, "--deals", help="How many open opportunities to create."),
     seed_value: int = typer.Option(7, "--seed", help="Seed of the random book of business."),
     defects: float = typer.Option(0.1, "--defects", help="Fraction of deals with a defect."),
-    policy: Path = typer.Option(Path("examples/revbridge.yaml"), help="Policy with the catalog."),
+    policy: Path = typer.Option(EXAMPLE_POLICY, help="Policy with the catalog."),
     host: str = typer.Option("127.0.0.1", "--host", help="Where the sandboxes run."),
     port_offset: int = typer.Option(0, "--port-offset", help="As given to `sandbox run`."),
 ) -> None:

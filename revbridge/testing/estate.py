@@ -10,13 +10,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from revbridge.config.example import EXAMPLE_POLICY
 from revbridge.testing.servers import serve
 from revbridge_sandboxes.control import Sandbox
 from revbridge_sandboxes.registry import available
 from revbridge_sandboxes.seed import Endpoints
-
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE_POLICY = ROOT / "examples" / "revbridge.yaml"
 
 #: What the example policy's credential references hold when it runs on the sandboxes.
 SANDBOX_ENV: dict[str, str] = {

@@ -21,12 +21,13 @@ from sqlalchemy import Engine, text
 
 from revbridge.app import open_store
 from revbridge.cli.sandbox import catalog_from_policy
+from revbridge.config.example import EXAMPLE_POLICY
 from revbridge.config.load import load_policy
 from revbridge.config.settings import Settings
 from revbridge.store import cases, deals
 from revbridge.store.db import create_store_engine
 from revbridge.testing.databases import PG_URL, require_postgres
-from revbridge.testing.estate import EXAMPLE_POLICY, SANDBOX_ENV, LocalEstate, local_estate
+from revbridge.testing.estate import SANDBOX_ENV, LocalEstate, local_estate
 from revbridge_sandboxes.seed import PriceBook, close_deals, create_deal, prepare_catalog
 
 REVBRIDGE = str(Path(sys.executable).with_name("revbridge"))

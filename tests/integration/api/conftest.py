@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,13 +20,14 @@ from sqlalchemy import Engine
 from revbridge.api.auth import ROLES
 from revbridge.api.main import create_app
 from revbridge.canonical import ExternalRef
+from revbridge.config.example import EXAMPLE_POLICY
 from revbridge.config.load import load_policy
 from revbridge.config.policy import Policy
 from revbridge.config.settings import Settings
 from revbridge.store import api_keys, cases, deals
 from revbridge.testing.servers import serve
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "revbridge.yaml"
+EXAMPLE = EXAMPLE_POLICY
 STRIPE_SECRET = "whsec_test_5b1f0c2e9a7d4e3f8a6b"
 
 

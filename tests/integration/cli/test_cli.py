@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from revbridge import __version__
+from revbridge.config.example import EXAMPLE_POLICY
 
 ROOT = Path(__file__).resolve().parents[3]
 REVBRIDGE = str(Path(sys.executable).with_name("revbridge"))
-EXAMPLE = ROOT / "examples" / "revbridge.yaml"
+EXAMPLE = EXAMPLE_POLICY
 
 
 def run(

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from revbridge.cli import main
+from revbridge.config.example import EXAMPLE_POLICY
 from revbridge.config.policy import OWNERS
 from revbridge.observability.logging import CAPTURED_LOGGERS
 from revbridge.store import deals
@@ -24,7 +25,7 @@ from revbridge.store.db import create_store_engine
 from revbridge.testing.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
-EXAMPLE = ROOT / "examples" / "revbridge.yaml"
+EXAMPLE = EXAMPLE_POLICY
 REVBRIDGE = str(Path(sys.executable).with_name("revbridge"))
 PROBLEM = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+): .+$")
 

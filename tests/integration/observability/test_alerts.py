@@ -20,13 +20,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from revbridge.config.example import EXAMPLE_POLICY
 from revbridge.config.load import load_policy
 from revbridge.config.policy import Alert, Policy
 from revbridge.observability.alerts import evaluate, run_alerts
 from revbridge.observability.metrics import Metrics, render
 from revbridge.store import alerts, cases
 from revbridge.store.tables import exception_cases
-from revbridge.testing.estate import EXAMPLE_POLICY
 from revbridge.testing.servers import free_port, serve
 
 HOOK_ENV = "TEST_ALERT_HOOK"

@@ -19,10 +19,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from revbridge.app import open_store
+from revbridge.config.example import EXAMPLE_POLICY
 from revbridge.config.settings import Settings
 from revbridge.store import cases
 from revbridge.store.tables import exception_cases
-from revbridge.testing.estate import EXAMPLE_POLICY
 from revbridge.testing.servers import serve
 
 REVBRIDGE = str(Path(sys.executable).with_name("revbridge"))

@@ -31,11 +31,12 @@ from starlette.routing import Route
 from revbridge.app import open_store
 from revbridge.canonical import ExternalRef, correlation_id_for
 from revbridge.cli.sandbox import catalog_from_policy
+from revbridge.config.example import EXAMPLE_POLICY
 from revbridge.config.load import load_policy
 from revbridge.config.settings import Settings
 from revbridge.observability import context, tracing
 from revbridge.store import deals
-from revbridge.testing.estate import EXAMPLE_POLICY, SANDBOX_ENV, local_estate
+from revbridge.testing.estate import SANDBOX_ENV, local_estate
 from revbridge.testing.servers import serve
 from revbridge_sandboxes.seed import close_deals, seed_estate
 

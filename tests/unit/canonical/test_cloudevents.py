@@ -19,11 +19,11 @@ from revbridge.canonical.events import (
     to_structured,
 )
 from revbridge.testing.factories import (
-    business_events,
     invoice_for,
     order_accepted_event,
     uk_subscription_order,
 )
+from revbridge.testing.strategies import business_events
 
 MODEST = settings(max_examples=60, deadline=None)
 

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from revbridge.canonical.money import Money
-from revbridge.testing.factories import (
+from revbridge.testing.factories import uk_subscription_order
+from revbridge.testing.strategies import (
     addresses,
     business_events,
     contracts,
@@ -24,7 +25,6 @@ from revbridge.testing.factories import (
     orders,
     payments,
     products,
-    uk_subscription_order,
 )
 
 STRATEGIES: dict[str, st.SearchStrategy[BaseModel]] = {

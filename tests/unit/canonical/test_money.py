@@ -17,7 +17,7 @@ from revbridge.canonical.money import (
     CurrencyMismatchError,
     Money,
 )
-from revbridge.testing.factories import currencies
+from revbridge.testing.strategies import currencies
 
 MODEST = settings(max_examples=60, deadline=None)
 
