@@ -13,11 +13,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from revbridge.cases.model import CaseAction, ExceptionCase, action_named
 from revbridge.errors import RevbridgeError
 from revbridge.store import audit, cases
-from revbridge.store.cases import CaseRow
 
-ACTIONS = ("retry", "resume", "compensate", "cancel")
+#: Every action, in the order they are offered.
+ACTIONS: tuple[CaseAction, ...] = tuple(CaseAction)
 
 #: Delivers ``message`` to workflow ``workflow_id``.
 Signal = Callable[[str, dict[str, Any]], None]
@@ -27,34 +28,37 @@ class CaseActionError(RevbridgeError):
     """The action is unknown, not safe for this case now, or the case is not open."""
 
 
-def act(engine: Engine, case_id: str, action: str, actor: str, signal: Signal) -> CaseRow:
+def act(engine: Engine, case_id: str, action: str, actor: str, signal: Signal) -> ExceptionCase:
     """Check, audit and deliver ``action`` on ``case_id``; returns the case as it was."""
-    if action not in ACTIONS:
+    chosen = action_named(action)
+    if chosen is None:
         raise CaseActionError(f"unknown action {action!r}; choose from {', '.join(ACTIONS)}")
     with engine.begin() as conn:
         case = cases.get(conn, case_id)
         if case is None:
             raise CaseActionError(f"no exception case {case_id}")
-        if case.state != cases.OPEN:
-            raise CaseActionError(f"case {case_id} is {case.state}, nothing to act on")
-        if action not in case.actions:
-            raise CaseActionError(
-                f"{action} is not safe for case {case_id} now; safe: {', '.join(case.actions)}"
-            )
+        refusal = case.refusal(chosen)
+        if refusal is not None:
+            raise CaseActionError(refusal)
         audit.append(
             conn,
             actor=actor,
-            action=f"case.{action}",
+            action=f"case.{chosen}",
             subject=case_id,
-            before={"state": case.state, "deal": case.deal_key},
-            after={"requested": action},
+            before={"state": str(case.state), "deal": case.deal_key},
+            after={"requested": str(chosen)},
             correlation_id=case.correlation_id,
         )
     if case.workflow_id is None:
         raise CaseActionError(f"case {case_id} has no workflow to act on")
     signal(
         case.workflow_id,
-        {"action": action, "case_id": case_id, "occurrence": case.occurrences, "actor": actor},
+        {
+            "action": str(chosen),
+            "case_id": case_id,
+            "occurrence": case.occurrences,
+            "actor": actor,
+        },
     )
     return case
 

@@ -12,9 +12,21 @@ rules the policy names.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-__all__ = ["GOES_ON", "CaseAction", "CaseState", "Owner"]
+__all__ = [
+    "GOES_ON",
+    "CaseAction",
+    "CaseState",
+    "ExceptionCase",
+    "Owner",
+    "action_named",
+    "actions_from",
+]
 
 
 class Owner(StrEnum):
@@ -42,7 +54,7 @@ class CaseAction(StrEnum):
 
     guidance: str
 
-    def __new__(cls, value: str, guidance: str) -> CaseAction:
+    def __new__(cls, value: str, guidance: str = "") -> CaseAction:
         member = str.__new__(cls, value)
         member._value_ = value
         member.guidance = guidance
@@ -64,3 +76,52 @@ class CaseAction(StrEnum):
 
 #: Actions after which the deal goes on: its case stays open until it is past the failure.
 GOES_ON: frozenset[CaseAction] = frozenset({CaseAction.RETRY, CaseAction.RESUME})
+
+
+@dataclass(frozen=True)
+class ExceptionCase:
+    """One deal's exception case as the store keeps it: the failure, its owner, the
+    guidance and actions offered, and where it stands."""
+
+    case_id: str
+    deal_key: str
+    workflow_id: str | None
+    state: CaseState
+    owner: Owner
+    failure_class: str
+    rule: str
+    message: str
+    guidance: str
+    context: dict[str, Any]
+    actions: list[CaseAction]
+    occurrences: int
+    assignee: str | None
+    correlation_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    #: The action that ended the case.
+    resolution: str | None
+
+    def refusal(self, action: CaseAction) -> str | None:
+        """Why an operator may not take ``action`` on this case now; None when they may."""
+        if self.state != CaseState.OPEN:
+            return f"case {self.case_id} is {self.state}, nothing to act on"
+        if action not in self.actions:
+            return (
+                f"{action} is not safe for case {self.case_id} now; safe: {', '.join(self.actions)}"
+            )
+        return None
+
+
+def action_named(name: str) -> CaseAction | None:
+    """The action an operator named, or None when there is no such action."""
+    try:
+        return CaseAction(name)
+    except ValueError:
+        return None
+
+
+def actions_from(values: Iterable[str]) -> list[CaseAction]:
+    """Actions as stored (their values), in their order."""
+    return [CaseAction(value) for value in values]

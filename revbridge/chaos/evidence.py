@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, func, select
 
+from revbridge.cases.model import ExceptionCase
 from revbridge.store import audit, cases, deals, inbox
 from revbridge.store.audit import ChainReport
-from revbridge.store.tables import exception_cases
 from revbridge.store.tables import inbox as inbox_table
 
 Record = dict[str, Any]
@@ -39,7 +39,7 @@ class Evidence:
     invoice_items: list[Record]
     tax_documents: list[Record]
     deals: dict[str, deals.Deal]  # by deal key
-    cases: dict[str, list[cases.CaseRow]]  # by deal key, oldest first
+    cases: dict[str, list[ExceptionCase]]  # by deal key, oldest first
     inbox_rows: dict[str, int]  # inbox rows by business key
     duplicates_suppressed: int
     workflows: dict[str, str]  # DBOS status by workflow id
@@ -119,9 +119,9 @@ def gather(
 def _store(engine: Engine) -> dict[str, Any]:
     with engine.connect() as conn:
         rows = deals.by_status(conn, limit=10_000_000)
-        by_deal: dict[str, list[cases.CaseRow]] = {}
-        for case in conn.execute(select(exception_cases).order_by(exception_cases.c.created_at)):
-            by_deal.setdefault(case.deal_key, []).append(cases.CaseRow(**case._asdict()))
+        by_deal: dict[str, list[ExceptionCase]] = {}
+        for case in cases.search(conn, state=None, limit=10_000_000):
+            by_deal.setdefault(case.deal_key, []).append(case)
         inbox_rows = {
             str(key): int(n)
             for key, n in conn.execute(

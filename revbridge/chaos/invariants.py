@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from revbridge.cases.model import CaseState
 from revbridge.chaos.evidence import Evidence, Record
 from revbridge.connectors.avalara.mapping import document_code
 from revbridge.connectors.salesforce.mapping import customer_id, order_id
@@ -37,7 +38,7 @@ def deal_key(opportunity: str) -> str:
 
 
 def _open_cases(ev: Evidence, opportunity: str) -> int:
-    return sum(c.state == "open" for c in ev.cases.get(deal_key(opportunity), []))
+    return sum(c.state == CaseState.OPEN for c in ev.cases.get(deal_key(opportunity), []))
 
 
 def activated(ev: Evidence) -> list[str]:

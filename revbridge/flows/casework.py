@@ -12,6 +12,8 @@ from typing import Any
 from dbos import DBOS
 
 from revbridge.canonical import BusinessEvent, EventType, Order
+from revbridge.cases.guidance import guidance
+from revbridge.cases.model import GOES_ON, CaseAction
 from revbridge.flows.outcomes import StepFailure
 from revbridge.flows.runtime import services
 from revbridge.flows.steps import _store
@@ -20,14 +22,6 @@ from revbridge.store.deals import Stage, Status
 from revbridge.stream import sql_log
 
 EVENT_NAMESPACE = uuid.UUID("5f0c7f1e-3d0a-4a57-9d8e-2f6b1f1c0b7a")
-
-GUIDANCE = {
-    "retry": "Run the failed step again as it is (after the other system was fixed).",
-    "resume": "Re-read the deal from the CRM (after you fixed its data) and continue.",
-    "compensate": "Undo what was already created (close the ERP order, cancel billing) "
-    "and mark the deal in the CRM.",
-    "cancel": "Stop working on this deal; nothing more is created.",
-}
 
 
 def _event(
@@ -56,7 +50,7 @@ async def open_case(
     workflow_id: str,
     correlation_id: str,
     failure: StepFailure,
-    actions: list[str],
+    actions: list[CaseAction],
     context: dict[str, Any],
 ) -> tuple[str, int]:
     """Open (or update) the deal's one open case, owned per the policy's failure classes;
@@ -96,7 +90,7 @@ async def open_case(
             actor="revbridge",
             action="case.raised" if created else "case.updated",
             subject=case.case_id,
-            after={"owner": owner, "class": failure.failure_class, "message": failure.message},
+            after={"owner": str(owner), "class": failure.failure_class, "message": failure.message},
             correlation_id=correlation_id,
         )
         sql_log.append(
@@ -107,7 +101,7 @@ async def open_case(
                 correlation_id,
                 {
                     "case_id": case.case_id,
-                    "owner": owner,
+                    "owner": str(owner),
                     "failure_class": failure.failure_class,
                     "occurrences": case.occurrences,
                 },
@@ -119,12 +113,8 @@ async def open_case(
     return await _store(work)
 
 
-#: Actions after which the deal goes on: its case stays open until it is past the failure.
-GOES_ON = ("retry", "resume")
-
-
 @DBOS.step()
-async def case_acted(deal_key: str, case_id: str, action: str, correlation_id: str) -> None:
+async def case_acted(deal_key: str, case_id: str, action: CaseAction, correlation_id: str) -> None:
     """The workflow carries out ``action``. ``compensate`` and ``cancel`` end the case now;
     after ``retry`` or ``resume`` it stays open (with the attempt in its history) until
     :func:`case_cleared`, so a deal that fails the same way keeps its case and its age."""
@@ -135,30 +125,35 @@ async def case_acted(deal_key: str, case_id: str, action: str, correlation_id: s
 
 
 @DBOS.step()
-async def case_cleared(deal_key: str, case_id: str, action: str, correlation_id: str) -> None:
+async def case_cleared(
+    deal_key: str, case_id: str, action: CaseAction, correlation_id: str
+) -> None:
     """The deal got past the step that failed after ``action``: its case is resolved."""
     await _resolved(deal_key, case_id, action, correlation_id)
 
 
-def _attempt(conn: Any, deal_key: str, case_id: str, action: str) -> None:
+def _attempt(conn: Any, deal_key: str, case_id: str, action: CaseAction) -> None:
     cases.note_action(conn, case_id, action)
     deals.advance(conn, deal_key, status=Status.RUNNING)
 
 
-async def _resolved(deal_key: str, case_id: str, action: str, correlation_id: str) -> None:
+#: How a deal stands once an action resolved its case; any other action lets it run on.
+ENDED_BY = {CaseAction.COMPENSATE: Status.COMPENSATED, CaseAction.CANCEL: Status.CANCELLED}
+
+
+async def _resolved(deal_key: str, case_id: str, action: CaseAction, correlation_id: str) -> None:
     origin = _origin()
 
     def work(conn: Any) -> None:
         cases.resolve(conn, case_id, action)
-        status = {"compensate": Status.COMPENSATED, "cancel": Status.CANCELLED}
-        deals.advance(conn, deal_key, status=status.get(action, Status.RUNNING))
+        deals.advance(conn, deal_key, status=ENDED_BY.get(action, Status.RUNNING))
         sql_log.append(
             conn,
             _event(
                 EventType.EXCEPTION_RESOLVED,
                 deal_key,
                 correlation_id,
-                {"case_id": case_id, "action": action},
+                {"case_id": case_id, "action": str(action)},
                 origin,
             ),
         )
@@ -192,17 +187,3 @@ async def finish_deal(
 @DBOS.step()
 async def mark_accepted(deal_key: str) -> None:
     await _store(lambda conn: deals.advance(conn, deal_key, Stage.ACCEPTED))
-
-
-def guidance(failure: StepFailure, actions: list[str], owner_text: str | None) -> str:
-    """What the owner reads: what failed, what to do, and the actions safe now. The policy's
-    general text for the owner is given only when no rule said precisely what to fix, so a
-    case never carries two instructions that disagree."""
-    lines = [f"What failed: {failure.message}"]
-    for finding in failure.findings:
-        lines.append(f"• {finding['message']} — {finding['guidance']}")
-    if owner_text and not failure.findings:
-        lines.append(owner_text)
-    lines.append("Safe actions now:")
-    lines.extend(f"• {a}: {GUIDANCE[a]}" for a in actions)
-    return "\n".join(lines)

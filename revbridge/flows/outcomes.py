@@ -12,26 +12,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from revbridge.errors import AuthError, ConnectorError, RetryableError
+from revbridge.flows.step_names import Step
 from revbridge.observability.redaction import scrub_text
 
 #: The kinds of refusal a failure class names after its role (``erp.data``).
 KINDS = ("data", "not_found", "conflict")
-
-#: Role of each port, used as the family of a connector failure class (``erp.data``).
-ROLE_OF_STEP = {
-    "fetch_deal": "crm",
-    "write_back": "crm",
-    "upsert_erp_customer": "erp",
-    "submit_sales_order": "erp",
-    "check_order_state": "erp",
-    "close_sales_order": "erp",
-    "quote_tax": "tax",
-    "void_tax": "tax",
-    "ensure_billing_customer": "billing",
-    "start_subscription": "billing",
-    "add_invoice_items": "billing",
-    "cancel_subscription": "billing",
-}
 
 
 class StepFailure(BaseModel):
@@ -39,6 +24,7 @@ class StepFailure(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    #: The :class:`Step` that failed (its value).
     step: str
     failure_class: str
     message: str
@@ -50,9 +36,19 @@ class StepFailure(BaseModel):
     findings: list[dict[str, str]] = []
 
 
+def role_of(step: str) -> str:
+    """The family of a connector failure in ``step``: the role of the system it calls, or
+    ``integration`` for a step that calls none."""
+    try:
+        role = Step(step).role
+    except ValueError:  # not a step of quote-to-cash
+        role = None
+    return role or "integration"
+
+
 def failure_from_error(step: str, error: Exception) -> StepFailure:
     """Translate a connector error (or a defect) into a step failure."""
-    role = ROLE_OF_STEP.get(step, "integration")
+    role = role_of(step)
     if isinstance(error, ConnectorError):
         if isinstance(error, AuthError):
             failure_class = f"auth.{role}"

@@ -15,13 +15,16 @@ its age tells how long the deal has really been stuck.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from dbos import DBOS
 
 from revbridge.canonical import Customer, ExternalRef, workflow_id_for
+from revbridge.cases.model import GOES_ON, CaseAction, action_named
 from revbridge.flows import casework, runtime, steps
+from revbridge.flows.effects import Effects
 from revbridge.flows.outcomes import StepFailure
+from revbridge.flows.step_names import Step
 from revbridge.observability import tracing
 from revbridge.ports import DealStatus, ErpOrderState, OrderPlan, TaxQuote
 
@@ -52,20 +55,20 @@ class _Deal:
         self.correlation_id = correlation_id
         self.plan: OrderPlan | None = None
         self.account: str | None = None  # set once the deal holds its account's turn
-        self.created: dict[str, Any] = {}
+        self.created = Effects()
         #: The case an operator retried or resumed, the step that failed, and the action:
         #: the case is resolved once the deal gets past that step.
-        self.acted: tuple[str, str, str] | None = None
+        self.acted: tuple[str, str, CaseAction] | None = None
 
     def status(self, text: str) -> DealStatus:
         c = self.created
         return DealStatus(
             status=text,
             correlation_id=self.correlation_id,
-            erp_order=c.get("erp_order"),
-            billing_customer=c.get("billing_customer"),
-            billing_subscription=c.get("subscription"),
-            erp_customer=c.get("erp_customer"),
+            erp_order=c.erp_order,
+            billing_customer=c.billing_customer,
+            billing_subscription=c.subscription,
+            erp_customer=c.erp_customer,
         )
 
 
@@ -90,45 +93,45 @@ async def quote_to_cash(deal_ref: str, correlation_id: str) -> str:
 
 
 async def _book(deal: _Deal) -> str:
-    package = await _needs(deal, "fetch_deal", lambda: steps.fetch_deal(deal.key, deal.ref))
-    plan = await _needs(deal, "validate", lambda: steps.validate(deal.key, package))
+    package = await _needs(deal, Step.FETCH_DEAL, lambda: steps.fetch_deal(deal.key, deal.ref))
+    plan = await _needs(deal, Step.VALIDATE, lambda: steps.validate(deal.key, package))
     deal.plan = plan
     await _wait_for_turn(deal, plan.order.customer.customer_id)
     parent: ExternalRef | None = None
     for customer in plan.hierarchy:
-        parent = await _needs(deal, "upsert_erp_customer", _upsert(deal, plan, customer, parent))
+        parent = await _needs(deal, Step.UPSERT_ERP_CUSTOMER, _upsert(deal, plan, customer, parent))
     assert parent is not None
-    deal.created["erp_customer"] = parent
-    tax: TaxQuote = await _needs(deal, "quote_tax", lambda: steps.quote_tax(deal.key, plan))
-    deal.created["tax_document"] = tax.document
+    deal.created.erp_customer = parent
+    tax: TaxQuote = await _needs(deal, Step.QUOTE_TAX, lambda: steps.quote_tax(deal.key, plan))
+    deal.created.tax_document = tax.document
     order = await _needs(
-        deal, "submit_sales_order", lambda: steps.submit_sales_order(deal.key, plan, parent, tax)
+        deal,
+        Step.SUBMIT_SALES_ORDER,
+        lambda: steps.submit_sales_order(deal.key, plan, parent, tax),
     )
-    deal.created["erp_order"] = order
+    deal.created.erp_order = order
     payer = await _needs(
         deal,
-        "ensure_billing_customer",
+        Step.ENSURE_BILLING_CUSTOMER,
         lambda: steps.ensure_billing_customer(deal.key, plan.order.customer, plan.entity),
     )
-    deal.created["billing_customer"] = payer
+    deal.created.billing_customer = payer
     subscription = await _needs(
-        deal, "start_subscription", lambda: steps.start_subscription(deal.key, plan, payer)
+        deal, Step.START_SUBSCRIPTION, lambda: steps.start_subscription(deal.key, plan, payer)
     )
     if subscription is not None:
-        deal.created["subscription"] = subscription
-    deal.created["invoice_items"] = await _needs(
-        deal, "add_invoice_items", lambda: steps.add_invoice_items(deal.key, plan, payer)
+        deal.created.subscription = subscription
+    deal.created.invoice_items = await _needs(
+        deal, Step.ADD_INVOICE_ITEMS, lambda: steps.add_invoice_items(deal.key, plan, payer)
     )
     await _await_acceptance(deal, order)
     await _needs(
-        deal, "write_back", lambda: steps.write_back(deal.key, deal.ref, deal.status("Activated"))
+        deal,
+        Step.WRITE_BACK,
+        lambda: steps.write_back(deal.key, deal.ref, deal.status("Activated")),
     )
     await _cleared(deal)
-    refs = {
-        k: (v.id if isinstance(v, ExternalRef) else [r.id for r in v])
-        for k, v in deal.created.items()
-    }
-    await casework.finish_deal(deal.key, deal.correlation_id, refs, plan.order)
+    await casework.finish_deal(deal.key, deal.correlation_id, deal.created.refs(), plan.order)
     return "activated"
 
 
@@ -146,7 +149,7 @@ def _upsert(
     return lambda: steps.upsert_erp_customer(deal.key, customer, parent, plan.entity)
 
 
-async def _needs(deal: _Deal, step: str, call: Callable[[], Awaitable[T | StepFailure]]) -> T:
+async def _needs(deal: _Deal, step: Step, call: Callable[[], Awaitable[T | StepFailure]]) -> T:
     """Run a step; on failure open the case and act on the owner's decision."""
     while True:
         result = await call()
@@ -156,7 +159,7 @@ async def _needs(deal: _Deal, step: str, call: Callable[[], Awaitable[T | StepFa
         await _handle(deal, result)
 
 
-async def _cleared(deal: _Deal, step: str | None = None) -> None:
+async def _cleared(deal: _Deal, step: Step | None = None) -> None:
     """Resolve the case acted on once the deal is past the step that failed (or done)."""
     if deal.acted is not None and step in (None, deal.acted[1]):
         case_id, _, action = deal.acted
@@ -170,60 +173,60 @@ async def _handle(deal: _Deal, failure: StepFailure) -> None:
     context = {
         "deal": deal.key,
         "order": deal.plan.order.model_dump(mode="json") if deal.plan else None,
-        "bindings": {
-            k: str(v) if isinstance(v, ExternalRef) else [str(r) for r in v]
-            for k, v in deal.created.items()
-        },
+        "bindings": deal.created.bindings(),
     }
     case_id, occurrence = await casework.open_case(
         deal.key, deal.workflow_id, deal.correlation_id, failure, actions, context
     )
     message = await runtime.wait_for_action(case_id, occurrence)
-    action = str(message.get("action"))
-    if action not in actions:
-        action = "retry" if "retry" in actions else "resume"
+    action = action_named(str(message.get("action")))
+    if action is None or action not in actions:
+        action = CaseAction.RETRY if CaseAction.RETRY in actions else CaseAction.RESUME
     await casework.case_acted(deal.key, case_id, action, deal.correlation_id)
-    deal.acted = (case_id, failure.step, action) if action in casework.GOES_ON else None
-    if action == "resume":
+    deal.acted = (case_id, failure.step, action) if action in GOES_ON else None
+    if action is CaseAction.RESUME:
         raise _Resume
-    if action == "compensate":
+    if action is CaseAction.COMPENSATE:
         await _compensate(deal)
         raise _Stop("compensated")
-    if action == "cancel":
+    if action is CaseAction.CANCEL:
         await steps.write_back(deal.key, deal.ref, deal.status("Cancelled"))
         raise _Stop("cancelled")
 
 
-def _safe_actions(deal: _Deal, failure: StepFailure) -> list[str]:
-    actions = ["resume"] if failure.step in ("fetch_deal", "validate") else ["retry", "resume"]
-    if any(k in deal.created for k in ("erp_order", "subscription", "tax_document")):
-        actions.append("compensate")
-    actions.append("cancel")
+def _safe_actions(deal: _Deal, failure: StepFailure) -> list[CaseAction]:
+    """A deal that could not be read or validated can only be resumed; once something was
+    booked it can be compensated; it can always be cancelled."""
+    unread = failure.step in (Step.FETCH_DEAL, Step.VALIDATE)
+    actions = [CaseAction.RESUME] if unread else [CaseAction.RETRY, CaseAction.RESUME]
+    if deal.created.compensable:
+        actions.append(CaseAction.COMPENSATE)
+    actions.append(CaseAction.CANCEL)
     return actions
 
 
 async def _compensate(deal: _Deal) -> None:
     """Undo in reverse order what can be undone; customers stay (they are reusable)."""
-    created = deal.created
-    if "subscription" in created:
+    subscription, order, document = (
+        deal.created.subscription,
+        deal.created.erp_order,
+        deal.created.tax_document,
+    )
+    if subscription is not None:
         await _needs(
             deal,
-            "cancel_subscription",
-            lambda: steps.cancel_subscription(deal.key, created["subscription"]),
+            Step.CANCEL_SUBSCRIPTION,
+            lambda: steps.cancel_subscription(deal.key, subscription),
         )
-    if "erp_order" in created:
-        await _needs(
-            deal,
-            "close_sales_order",
-            lambda: steps.close_sales_order(deal.key, created["erp_order"]),
-        )
-    if "tax_document" in created and deal.plan is not None:
+    if order is not None:
+        await _needs(deal, Step.CLOSE_SALES_ORDER, lambda: steps.close_sales_order(deal.key, order))
+    if document is not None and deal.plan is not None:
         entity = deal.plan.entity
-        await _needs(
-            deal, "void_tax", lambda: steps.void_tax(deal.key, created["tax_document"], entity)
-        )
+        await _needs(deal, Step.VOID_TAX, lambda: steps.void_tax(deal.key, document, entity))
     await _needs(
-        deal, "write_back", lambda: steps.write_back(deal.key, deal.ref, deal.status("Compensated"))
+        deal,
+        Step.WRITE_BACK,
+        lambda: steps.write_back(deal.key, deal.ref, deal.status("Compensated")),
     )
 
 
@@ -236,7 +239,7 @@ async def _await_acceptance(deal: _Deal, order: ExternalRef) -> None:
             state = await steps.check_order_state(deal.key, order)
             if state in (ErpOrderState.ACCEPTED, ErpOrderState.BILLED):
                 await casework.mark_accepted(deal.key)
-                await _cleared(deal, "check_order_state")
+                await _cleared(deal, Step.CHECK_ORDER_STATE)
                 return
             if isinstance(state, StepFailure) and not state.retryable:
                 await _handle(deal, state)
@@ -245,7 +248,7 @@ async def _await_acceptance(deal: _Deal, order: ExternalRef) -> None:
                 await _handle(
                     deal,
                     StepFailure(
-                        step="check_order_state",
+                        step=Step.CHECK_ORDER_STATE,
                         failure_class="erp.rejected",
                         message=f"the ERP {state.value} sales order {order.id}",
                     ),
@@ -255,7 +258,7 @@ async def _await_acceptance(deal: _Deal, order: ExternalRef) -> None:
                 await _handle(
                     deal,
                     StepFailure(
-                        step="check_order_state",
+                        step=Step.CHECK_ORDER_STATE,
                         failure_class="erp.acceptance_timeout",
                         message=f"sales order {order.id} not accepted within "
                         f"{svc.policy.sla.erp_acceptance_timeout_s} s",

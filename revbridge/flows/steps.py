@@ -24,6 +24,7 @@ from revbridge.canonical import Customer, ExternalRef, correlation_id_for
 from revbridge.errors import NotFoundError
 from revbridge.flows.outcomes import StepFailure, failure_from_error
 from revbridge.flows.runtime import services
+from revbridge.flows.step_names import Step
 from revbridge.observability import context, tracing
 from revbridge.ports import (
     DealPackage,
@@ -52,7 +53,7 @@ def _store(work: Callable[[Any], T]) -> Awaitable[T]:
 
 
 async def _effect(
-    step: str,
+    step: Step,
     deal_key: str,
     system: str,
     call: Callable[[], Awaitable[T]],
@@ -98,7 +99,7 @@ async def _effect(
     return value
 
 
-def _maybe_crash(step: str) -> None:
+def _maybe_crash(step: Step) -> None:
     """Chaos hook: with ``REVBRIDGE_KILL_AFTER_STEP=<step>`` the process SIGKILLs itself
     once, right after that step's effect happened and before DBOS checkpointed it (the
     worst moment); the file named by ``REVBRIDGE_KILL_MARKER`` records that it did."""
@@ -157,9 +158,9 @@ async def fetch_deal(deal_key: str, deal: ExternalRef) -> DealPackage | StepFail
 
     if deal.system == packages.SOURCE:
         return await _effect(
-            "fetch_deal", deal_key, packages.SOURCE, lambda: _submitted(deal_key), facts
+            Step.FETCH_DEAL, deal_key, packages.SOURCE, lambda: _submitted(deal_key), facts
         )
-    return await _effect("fetch_deal", deal_key, crm.system, lambda: crm.fetch_deal(deal), facts)
+    return await _effect(Step.FETCH_DEAL, deal_key, crm.system, lambda: crm.fetch_deal(deal), facts)
 
 
 async def _submitted(deal_key: str) -> DealPackage:
@@ -180,7 +181,7 @@ async def validate(deal_key: str, package: DealPackage) -> OrderPlan | StepFailu
 
         def ok(conn: Any) -> None:
             deals.advance(conn, deal_key, Stage.VALIDATED, refs=refs)
-            deals.record_step(conn, deal_key, "validate", "ok", started, detail=refs)
+            deals.record_step(conn, deal_key, Step.VALIDATE, "ok", started, detail=refs)
 
         await _store(ok)
         return result
@@ -189,12 +190,12 @@ async def validate(deal_key: str, package: DealPackage) -> OrderPlan | StepFailu
 
     def failed(conn: Any) -> None:
         deals.record_step(
-            conn, deal_key, "validate", "failed", started, detail={"findings": findings}
+            conn, deal_key, Step.VALIDATE, "failed", started, detail={"findings": findings}
         )
 
     await _store(failed)
     return StepFailure(
-        step="validate",
+        step=Step.VALIDATE,
         failure_class=first.failure_class,
         message="; ".join(f.message for f in result),
         findings=findings,
@@ -212,7 +213,7 @@ async def upsert_erp_customer(
         return {"customer": customer.customer_id, "erp_customer": ref.id}
 
     return await _effect(
-        "upsert_erp_customer",
+        Step.UPSERT_ERP_CUSTOMER,
         deal_key,
         erp.system,
         lambda: erp.upsert_customer(customer, parent, entity),
@@ -230,7 +231,7 @@ async def quote_tax(deal_key: str, plan: OrderPlan) -> TaxQuote | StepFailure:
         deals.advance(conn, deal_key, Stage.TAX_QUOTED, refs={"tax_document": doc.id})
         return {"document": doc.id, "total_tax": str(quote.total_tax.amount)}
 
-    return await _effect("quote_tax", deal_key, tax.system, lambda: tax.quote_tax(plan), bind)
+    return await _effect(Step.QUOTE_TAX, deal_key, tax.system, lambda: tax.quote_tax(plan), bind)
 
 
 @DBOS.step()
@@ -245,7 +246,7 @@ async def submit_sales_order(
         return {"erp_order": ref.id, "subsidiary": plan.entity.erp_subsidiary}
 
     return await _effect(
-        "submit_sales_order",
+        Step.SUBMIT_SALES_ORDER,
         deal_key,
         erp.system,
         lambda: erp.submit_sales_order(plan, customer, tax),
@@ -265,7 +266,7 @@ async def ensure_billing_customer(
         return {"billing_customer": ref.id}
 
     return await _effect(
-        "ensure_billing_customer",
+        Step.ENSURE_BILLING_CUSTOMER,
         deal_key,
         billing.system,
         lambda: billing.ensure_customer(customer, entity),
@@ -287,7 +288,7 @@ async def start_subscription(
         return {"subscription": ref.id}
 
     return await _effect(
-        "start_subscription",
+        Step.START_SUBSCRIPTION,
         deal_key,
         billing.system,
         lambda: billing.start_subscription(plan, customer),
@@ -307,7 +308,7 @@ async def add_invoice_items(
         return {"invoice_items": ids}
 
     return await _effect(
-        "add_invoice_items",
+        Step.ADD_INVOICE_ITEMS,
         deal_key,
         billing.system,
         lambda: billing.add_invoice_items(plan, customer),
@@ -320,13 +321,15 @@ async def check_order_state(deal_key: str, order: ExternalRef) -> ErpOrderState 
     erp = services().erp
     correlation = correlation_id_for(ExternalRef.parse(deal_key))
     with (
-        context.bound(correlation=correlation, deal_key=deal_key, step_name="check_order_state"),
-        tracing.span("step check_order_state", attributes={tracing.SYSTEM: erp.system}) as span,
+        context.bound(correlation=correlation, deal_key=deal_key, step_name=Step.CHECK_ORDER_STATE),
+        tracing.span(
+            f"step {Step.CHECK_ORDER_STATE}", attributes={tracing.SYSTEM: erp.system}
+        ) as span,
     ):
         try:
             return await erp.get_order_state(order)
         except Exception as exc:
-            failure = failure_from_error("check_order_state", exc)
+            failure = failure_from_error(Step.CHECK_ORDER_STATE, exc)
             tracing.failed(span, failure.failure_class, failure.message)
             return failure
 
@@ -337,7 +340,7 @@ async def write_back(deal_key: str, deal: ExternalRef, status: DealStatus) -> St
     if deal.system == packages.SOURCE:
         return None  # submitted directly: the submitter reads the status from the API
     return await _effect(
-        "write_back",
+        Step.WRITE_BACK,
         deal_key,
         crm.system,
         lambda: crm.write_back(deal, status),
@@ -349,7 +352,7 @@ async def write_back(deal_key: str, deal: ExternalRef, status: DealStatus) -> St
 async def close_sales_order(deal_key: str, order: ExternalRef) -> StepFailure | None:
     erp = services().erp
     return await _effect(
-        "close_sales_order", deal_key, erp.system, lambda: erp.close_sales_order(order)
+        Step.CLOSE_SALES_ORDER, deal_key, erp.system, lambda: erp.close_sales_order(order)
     )
 
 
@@ -357,7 +360,7 @@ async def close_sales_order(deal_key: str, order: ExternalRef) -> StepFailure | 
 async def cancel_subscription(deal_key: str, subscription: ExternalRef) -> StepFailure | None:
     billing = services().billing
     return await _effect(
-        "cancel_subscription",
+        Step.CANCEL_SUBSCRIPTION,
         deal_key,
         billing.system,
         lambda: billing.cancel_subscription(subscription),
@@ -369,4 +372,6 @@ async def void_tax(
     deal_key: str, document: ExternalRef, entity: EntityContext
 ) -> StepFailure | None:
     tax = services().tax
-    return await _effect("void_tax", deal_key, tax.system, lambda: tax.void_tax(document, entity))
+    return await _effect(
+        Step.VOID_TAX, deal_key, tax.system, lambda: tax.void_tax(document, entity)
+    )

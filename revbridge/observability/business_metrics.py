@@ -31,6 +31,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from revbridge.cases.model import CaseState
 from revbridge.store import alerts, cases, inbox
 from revbridge.store.deals import Status
 from revbridge.store.tables import deals, exception_cases
@@ -236,7 +237,7 @@ def oldest_open_case_seconds(conn: Connection, now: datetime) -> dict[str, float
     """Age of each owner's oldest open case; owners without one are absent."""
     rows = conn.execute(
         select(exception_cases.c.owner, func.min(exception_cases.c.created_at))
-        .where(exception_cases.c.state == cases.OPEN)
+        .where(exception_cases.c.state == str(CaseState.OPEN))
         .group_by(exception_cases.c.owner)
     ).all()
     return {str(owner): elapsed(now, _as_utc(created)) for owner, created in rows}

@@ -1,44 +1,52 @@
-"""Exception cases on disk: at most one open case per deal, updated on repeat failures."""
+"""Exception cases on disk: at most one open case per deal, updated on repeat failures.
+
+The case record and its words (owners, states, actions) are :mod:`revbridge.cases.model`;
+this module reads and writes them.
+"""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
+from revbridge.cases.model import CaseAction, CaseState, ExceptionCase, Owner, actions_from
 from revbridge.store.tables import exception_cases as cases
 
-OPEN = "open"
-RESOLVED = "resolved"
+__all__ = [
+    "OPEN",
+    "RESOLVED",
+    "CaseRow",
+    "assign",
+    "for_deal",
+    "get",
+    "note_action",
+    "open_counts",
+    "open_for_deal",
+    "raise_case",
+    "resolve",
+    "search",
+]
+
+OPEN = CaseState.OPEN
+RESOLVED = CaseState.RESOLVED
+#: A case as the store returns it.
+CaseRow = ExceptionCase
 
 
-@dataclass(frozen=True)
-class CaseRow:
-    case_id: str
-    deal_key: str
-    workflow_id: str | None
-    state: str
-    owner: str
-    failure_class: str
-    rule: str
-    message: str
-    guidance: str
-    context: dict[str, Any]
-    actions: list[str]
-    occurrences: int
-    assignee: str | None
-    correlation_id: str | None
-    created_at: datetime
-    updated_at: datetime
-    resolved_at: datetime | None
-    resolution: str | None
-
-
-def _row(row: Any) -> CaseRow:
-    return CaseRow(**row._asdict())
+def _row(row: Any) -> ExceptionCase:
+    values = row._asdict()
+    return ExceptionCase(
+        **{
+            **values,
+            "state": CaseState(values["state"]),
+            "owner": Owner(values["owner"]),
+            "actions": actions_from(values["actions"]),
+        }
+    )
 
 
 def raise_case(
@@ -46,15 +54,15 @@ def raise_case(
     *,
     deal_key: str,
     workflow_id: str,
-    owner: str,
+    owner: Owner,
     failure_class: str,
     rule: str,
     message: str,
     guidance: str,
     context: dict[str, Any],
-    actions: list[str],
+    actions: Sequence[CaseAction],
     correlation_id: str | None,
-) -> tuple[CaseRow, bool]:
+) -> tuple[ExceptionCase, bool]:
     """Open a case for the deal, or update its open one; ``(case, created)``.
 
     An open case keeps its id and its age (``created_at``) however often the deal fails
@@ -67,13 +75,13 @@ def raise_case(
     history = [*(_history(existing) if existing is not None else []), failure]
     context = {**context, "history": history}
     values = {
-        "owner": owner,
+        "owner": str(owner),
         "failure_class": failure_class,
         "rule": rule,
         "message": message,
         "guidance": guidance,
         "context": context,
-        "actions": actions,
+        "actions": [str(action) for action in actions],
         "updated_at": now,
         "workflow_id": workflow_id,
         "correlation_id": correlation_id,
@@ -92,7 +100,7 @@ def raise_case(
         cases.insert().values(
             case_id=case_id,
             deal_key=deal_key,
-            state=OPEN,
+            state=str(CaseState.OPEN),
             occurrences=1,
             created_at=now,
             **values,
@@ -103,19 +111,19 @@ def raise_case(
     return created, True
 
 
-def get(conn: Connection, case_id: str) -> CaseRow | None:
+def get(conn: Connection, case_id: str) -> ExceptionCase | None:
     row = conn.execute(select(cases).where(cases.c.case_id == case_id)).first()
     return None if row is None else _row(row)
 
 
-def open_for_deal(conn: Connection, deal_key: str) -> CaseRow | None:
+def open_for_deal(conn: Connection, deal_key: str) -> ExceptionCase | None:
     row = conn.execute(
-        select(cases).where(cases.c.deal_key == deal_key, cases.c.state == OPEN)
+        select(cases).where(cases.c.deal_key == deal_key, cases.c.state == str(CaseState.OPEN))
     ).first()
     return None if row is None else _row(row)
 
 
-def for_deal(conn: Connection, deal_key: str) -> list[CaseRow]:
+def for_deal(conn: Connection, deal_key: str) -> list[ExceptionCase]:
     rows = conn.execute(
         select(cases).where(cases.c.deal_key == deal_key).order_by(cases.c.created_at)
     ).all()
@@ -126,31 +134,31 @@ def search(
     conn: Connection,
     *,
     owner: str | None = None,
-    state: str | None = OPEN,
+    state: str | None = CaseState.OPEN,
     older_than: timedelta | None = None,
     limit: int = 200,
-) -> list[CaseRow]:
+) -> list[ExceptionCase]:
     query = select(cases).order_by(cases.c.created_at)
     if owner is not None:
-        query = query.where(cases.c.owner == owner)
+        query = query.where(cases.c.owner == str(owner))
     if state is not None:
-        query = query.where(cases.c.state == state)
+        query = query.where(cases.c.state == str(state))
     if older_than is not None:
         query = query.where(cases.c.created_at <= datetime.now(UTC) - older_than)
     return [_row(r) for r in conn.execute(query.limit(limit)).all()]
 
 
-def _history(case: CaseRow) -> list[dict[str, Any]]:
+def _history(case: ExceptionCase) -> list[dict[str, Any]]:
     return list(case.context.get("history") or [])
 
 
-def note_action(conn: Connection, case_id: str, action: str) -> None:
+def note_action(conn: Connection, case_id: str, action: CaseAction) -> None:
     """The deal's workflow took ``action`` on the open case: add it to the case's history.
     The case stays open until the deal gets past the step that failed."""
     case = get(conn, case_id)
-    if case is None or case.state != OPEN:
+    if case is None or case.state != CaseState.OPEN:
         return
-    entry = {"at": datetime.now(UTC).isoformat(), "action": action}
+    entry = {"at": datetime.now(UTC).isoformat(), "action": str(action)}
     context = {**case.context, "history": [*_history(case), entry]}
     conn.execute(
         update(cases)
@@ -163,8 +171,13 @@ def resolve(conn: Connection, case_id: str, resolution: str) -> None:
     now = datetime.now(UTC)
     conn.execute(
         update(cases)
-        .where(cases.c.case_id == case_id, cases.c.state == OPEN)
-        .values(state=RESOLVED, resolution=resolution, resolved_at=now, updated_at=now)
+        .where(cases.c.case_id == case_id, cases.c.state == str(CaseState.OPEN))
+        .values(
+            state=str(CaseState.RESOLVED),
+            resolution=str(resolution),
+            resolved_at=now,
+            updated_at=now,
+        )
     )
 
 
@@ -180,7 +193,7 @@ def open_counts(conn: Connection) -> dict[tuple[str, str], int]:
     """Open cases by (owner, failure class)."""
     rows = conn.execute(
         select(cases.c.owner, cases.c.failure_class, func.count())
-        .where(cases.c.state == OPEN)
+        .where(cases.c.state == str(CaseState.OPEN))
         .group_by(cases.c.owner, cases.c.failure_class)
     ).all()
     return {(r[0], r[1]): int(r[2]) for r in rows}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from revbridge.flows.casework import guidance
+from revbridge.cases.guidance import guidance
 from revbridge.flows.outcomes import StepFailure
 
 OWNER_TEXT = "Fix the customer, item or tax setup in NetSuite or Avalara, then resume."

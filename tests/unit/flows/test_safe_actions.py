@@ -33,7 +33,7 @@ def _failure(step: str) -> StepFailure:
 def _deal(*created: str) -> _Deal:
     deal = _Deal(ExternalRef.parse(DEAL), "corr-1")
     for effect in created:
-        deal.created[effect] = ExternalRef(system="somewhere", id=f"{effect}-1")
+        setattr(deal.created, effect, ExternalRef(system="somewhere", id=f"{effect}-1"))
     return deal
 
 
