@@ -1,8 +1,9 @@
-"""The composition root: settings → store → policy → connectors → flows.
+"""The composition root: settings → store → policy → connectors → flows → faces.
 
-Nothing else constructs adapters or installs the flows' services. Commands call
-:func:`open_store` when they only need the database, and :func:`build` when they run
-deals.
+Nothing else constructs adapters, installs the flows' services or wires the API.
+Commands call :func:`open_store` when they only need the database, :func:`build` and
+:func:`run_worker` when they run deals, and :func:`build_api` for the HTTP API. DBOS is
+reached only through :mod:`revbridge.flows.runtime`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import getpass
 import logging
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from revbridge.canonical import ExternalRef
 from revbridge.config.load import load_policy, policy_hash
 from revbridge.config.policy import Policy
 from revbridge.config.settings import Settings
+from revbridge.errors import ConfigError
 from revbridge.ingress.deals import Starter
 from revbridge.observability.metrics import Metrics
 from revbridge.ports import CallsOut, ChangeFeedSource, ChangePushReceiver
@@ -31,6 +33,8 @@ from revbridge.store.budgets import SharedBudgets
 from revbridge.store.db import create_store_engine
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from revbridge.flows import runtime
     from revbridge.ingress.webhooks import Receiver
 
@@ -105,6 +109,47 @@ def build(
     return App(settings, engine, policy, digest, services, metrics)
 
 
+def remote_starter(url: str) -> Starter:
+    """Starts a deal's flow from a process that runs none (``revbridge serve``): enqueued
+    on the workers' deals queue."""
+    from revbridge.flows import runtime
+    from revbridge.flows.quote_to_cash import PROCESS, workflow_id
+
+    enqueuer = runtime.Enqueuer(url)
+
+    async def start(deal: ExternalRef, correlation_id: str) -> None:
+        await asyncio.to_thread(
+            enqueuer.enqueue, PROCESS, workflow_id(deal), str(deal), correlation_id
+        )
+
+    return start
+
+
+def build_api(
+    settings: Settings,
+    engine: Engine,
+    policy: Policy | None,
+    env: Mapping[str, str] | None = None,
+    *,
+    notice: Callable[[str], None] = logging.getLogger(__name__).warning,
+) -> FastAPI:
+    """The HTTP API as ``revbridge serve`` runs it: deals start on the workers' queue,
+    operator actions and replays reach the flows, and with a policy the CRM's pushed
+    changes are received (``notice`` says why not when its adapter cannot be built)."""
+    from revbridge.api.main import create_app
+    from revbridge.connectors.registry import adapter_for_role
+
+    env = os.environ if env is None else env
+    pushed: dict[str, Receiver] = {}
+    if policy is not None:
+        try:
+            pushed = receivers(adapter_for_role(policy, "crm", env))
+        except ConfigError as exc:
+            notice(f"CRM change webhooks off: {exc}")
+    start = remote_starter(database_url(settings))
+    return create_app(settings, engine, policy, start=start, receivers=pushed, env=env)
+
+
 def _observe(adapter: object, metrics: Metrics, budgets: SharedBudgets | None) -> None:
     """Count every connector call in the metrics and, in a fleet, hold the system's budget
     across all workers (an adapter that :class:`~revbridge.ports.CallsOut` does so through
@@ -177,13 +222,11 @@ async def run_worker(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        # Workflows waiting on an exception case are interrupted here by design; a surviving
-        # or the next worker takes them over, so their cancellation is not worth a warning.
-        logging.getLogger("dbos").setLevel(logging.ERROR)
+        runtime.quiet_interruptions()
         if exporter is not None:
             exporter.shutdown()
         await asyncio.to_thread(runtime.shutdown)
-        fleet.leave(app.engine, me)  # DBOS has shut this loop's default executor down
+        fleet.leave(app.engine, me)  # the runtime has shut this loop's default executor down
 
 
 async def _serve_webhooks(

@@ -4,26 +4,20 @@ The policy file is optional: without it the API serves reads, events and excepti
 actions, but neither Stripe nor CRM webhooks nor ownership checks, and says so when it
 starts. A policy named with ``--policy`` must exist and be valid. With it, CRM change
 pushes start the deals' flows by enqueueing them on the ``deals`` queue of the workers
-(through a DBOS client: this process runs no workflow).
+(this process runs no workflow). The app itself is wired by
+:func:`revbridge.app.build_api`.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from revbridge.canonical import ExternalRef
 from revbridge.config.policy import Policy
 from revbridge.config.settings import Settings
-from revbridge.ingress.deals import Starter
-
-if TYPE_CHECKING:
-    from revbridge.ingress.webhooks import Receiver
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -37,8 +31,7 @@ def serve(
     """Serve the HTTP API until interrupted."""
     import uvicorn
 
-    from revbridge.api.main import create_app
-    from revbridge.app import database_url
+    from revbridge.app import build_api
     from revbridge.cli.database import open_reachable
     from revbridge.observability.logging import configure_logging
     from revbridge.observability.tracing import configure_tracing
@@ -48,13 +41,7 @@ def serve(
     configure_tracing(settings)  # no-op unless an OTLP endpoint is configured
     loaded = _policy(policy, settings)
     engine = open_reachable(settings)
-    app = create_app(
-        settings,
-        engine,
-        loaded,
-        start=_starter(database_url(settings)),
-        receivers=_receivers(loaded),
-    )
+    app = build_api(settings, engine, loaded, notice=lambda text: out.print(text, markup=False))
     bind_host, bind_port = host or settings.api_host, port or settings.api_port
     listener = _listen(bind_host, bind_port)
     served = policy or settings.policy_file if loaded is not None else "none"
@@ -87,22 +74,6 @@ def _policy(given: Path | None, settings: Settings) -> Policy | None:
     return None
 
 
-def _receivers(loaded: Policy | None) -> dict[str, Receiver]:
-    """The CRM's pushed-change receiver, when the policy's CRM adapter has one."""
-    from revbridge.connectors.registry import adapter_for_role
-    from revbridge.errors import ConfigError
-
-    if loaded is None:
-        return {}
-    try:
-        crm = adapter_for_role(loaded, "crm", os.environ)
-    except ConfigError as exc:
-        out.print(f"CRM change webhooks off: {exc}", markup=False)
-        return {}
-    receiver: Receiver | None = getattr(crm, "pushed_changes", None)
-    return {crm.system: receiver} if receiver is not None else {}
-
-
 def _listen(host: str, port: int) -> socket.socket:
     """The listening socket, bound before anything is announced: a busy port is one
     sentence, not a server that starts and then fails."""
@@ -118,32 +89,3 @@ def _listen(host: str, port: int) -> socket.socket:
             "(another revbridge serve? choose another with --port)"
         ) from None
     return sock
-
-
-def _starter(url: str) -> Starter:
-    import asyncio
-
-    from dbos import DBOSClient
-
-    from revbridge.flows import runtime
-    from revbridge.flows.quote_to_cash import PROCESS, workflow_id
-
-    clients: list[DBOSClient] = []  # one client for the process, made on first use
-
-    def enqueue(deal: ExternalRef, correlation_id: str) -> None:
-        if not clients:
-            clients.append(DBOSClient(system_database_url=runtime.system_database_url(url)))
-        clients[0].enqueue(
-            {
-                "workflow_name": PROCESS,
-                "queue_name": runtime.DEALS_QUEUE,
-                "workflow_id": workflow_id(deal),
-            },
-            str(deal),
-            correlation_id,
-        )
-
-    async def start(deal: ExternalRef, correlation_id: str) -> None:
-        await asyncio.to_thread(enqueue, deal, correlation_id)
-
-    return start

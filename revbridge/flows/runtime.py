@@ -1,7 +1,10 @@
 """DBOS set-up, the services flows use, and how work is started and signalled.
 
-This is the only module that configures DBOS. The composition root (``revbridge.app``)
-calls :func:`install` with the ports, policy and store engine, then :func:`launch`.
+This is the only module that configures or calls DBOS (the other flow modules use its
+``@DBOS.workflow``/``@DBOS.step`` decorators); nothing outside ``revbridge.flows`` imports
+it (ADR 0001). The composition root (``revbridge.app``) calls :func:`install` with the
+ports, policy and store engine, then :func:`launch`; a process that runs no workflow
+enqueues through an :class:`Enqueuer`.
 Deals run on the ``deals`` queue, partitioned by nothing yet; the workflow id is derived
 from the opportunity, so a second trigger for the same deal attaches to the first.
 """
@@ -9,6 +12,7 @@ from the opportunity, so a second trigger for the same deal attaches to the firs
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -133,6 +137,13 @@ def queue_depth() -> dict[str, int]:
     return counts
 
 
+def quiet_interruptions() -> None:
+    """Workflows waiting on an exception case are interrupted at shutdown by design; a
+    surviving or the next worker takes them over, so their cancellation is not worth a
+    warning."""
+    logging.getLogger("dbos").setLevel(logging.ERROR)
+
+
 def shutdown() -> None:
     DBOS.destroy(destroy_registry=False)
 
@@ -141,6 +152,34 @@ async def start_deal(workflow: Any, workflow_id: str, *args: Any) -> None:
     """Enqueue the deal's workflow; a duplicate id attaches to the existing one."""
     with SetWorkflowID(workflow_id):
         await _queue.enqueue_async(workflow, *args)
+
+
+class Enqueuer:
+    """Enqueues workflows on the deals queue from a process that runs none (``revbridge
+    serve``), through one DBOS client made on first use."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self._client: DBOSClient | None = None
+
+    def enqueue(self, workflow_name: str, workflow_id: str, *args: Any) -> None:
+        """Enqueue ``workflow_name`` under ``workflow_id`` (a duplicate id attaches)."""
+        if self._client is None:
+            self._client = DBOSClient(system_database_url=system_database_url(self.database_url))
+        self._client.enqueue(
+            {"workflow_name": workflow_name, "queue_name": DEALS_QUEUE, "workflow_id": workflow_id},
+            *args,
+        )
+
+
+def workflow_statuses(database_url: str) -> dict[str, str]:
+    """DBOS's status of every workflow (``SUCCESS``, ``PENDING``, ``ENQUEUED``, ``ERROR``...)."""
+    client = DBOSClient(system_database_url=system_database_url(database_url))
+    try:
+        found = client.list_workflows(load_input=False, load_output=False)
+        return {w.workflow_id: str(w.status) for w in found}
+    finally:
+        client.destroy()
 
 
 def signal_from_outside(database_url: str, workflow_id: str, message: dict[str, Any]) -> None:

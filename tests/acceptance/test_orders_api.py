@@ -11,7 +11,7 @@ import pytest
 from acceptance_stack import Stack
 
 from revbridge.api.main import create_app
-from revbridge.cli.serve import _starter
+from revbridge.app import remote_starter
 from revbridge.config.load import load_policy
 from revbridge.config.settings import Settings
 from revbridge.store import api_keys, packages
@@ -78,7 +78,7 @@ def _order(order_id: str, country: str = "GB") -> dict[str, Any]:
 def api(stack: Stack) -> Iterator[tuple[str, dict[str, str]]]:
     settings = Settings(database_url=stack.database_url)
     app = create_app(
-        settings, stack.engine, load_policy(stack.policy), start=_starter(stack.database_url)
+        settings, stack.engine, load_policy(stack.policy), start=remote_starter(stack.database_url)
     )
     with stack.engine.begin() as conn:
         _key, token = api_keys.create(conn, "cpq", "sales_ops")
