@@ -1,7 +1,9 @@
-"""``revbridge config validate|diff``: check a policy file, compare two versions."""
+"""``revbridge config validate|diff|example``: check a policy file, compare two versions,
+print the example policy revbridge ships."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -25,6 +27,12 @@ def validate(file: Path = typer.Argument(..., help="Policy file to check.")) -> 
         out.print(f"{len(report.problems)} problem(s) in {file}", markup=False)
         raise typer.Exit(1)
     out.print(f"{file}: valid — {report.summary()}", markup=False)
+
+
+@app.command("example")
+def example() -> None:
+    """Print the example policy (Acme Cloud on the local sandboxes) to start your own."""
+    sys.stdout.write(EXAMPLE_POLICY.read_text(encoding="utf-8"))
 
 
 @app.command("diff")
