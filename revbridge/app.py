@@ -135,9 +135,10 @@ def build_api(
 ) -> FastAPI:
     """The HTTP API as ``revbridge serve`` runs it: deals start on the workers' queue,
     operator actions and replays reach the flows, and with a policy the CRM's pushed
-    changes are received (``notice`` says why not when its adapter cannot be built)."""
+    changes are received (``notice`` says why not when its adapter cannot be built) and
+    the billing system's events are verified and read by its connector."""
     from revbridge.api.main import create_app
-    from revbridge.connectors.registry import adapter_for_role
+    from revbridge.connectors.registry import adapter_for_role, billing_events
 
     env = os.environ if env is None else env
     pushed: dict[str, Receiver] = {}
@@ -147,7 +148,10 @@ def build_api(
         except ConfigError as exc:
             notice(f"CRM change webhooks off: {exc}")
     start = remote_starter(database_url(settings))
-    return create_app(settings, engine, policy, start=start, receivers=pushed, env=env)
+    events = billing_events(policy, env) if policy is not None else None
+    return create_app(
+        settings, engine, policy, start=start, receivers=pushed, billing_events=events
+    )
 
 
 def _observe(adapter: object, metrics: Metrics, budgets: SharedBudgets | None) -> None:

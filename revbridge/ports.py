@@ -21,11 +21,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
 from revbridge.canonical import Customer, ExternalRef, Money, Order
+from revbridge.canonical.events import BusinessEvent
 from revbridge.observability.calls import CallRecord
 
 
@@ -187,6 +188,31 @@ class BillingPort(Protocol):
         ...
 
     async def cancel_subscription(self, subscription: ExternalRef) -> None: ...
+
+
+class BillingEvent(PortModel):
+    """One event a billing system pushed, verified and read."""
+
+    source: str  # where it came from, as the inbox records it (the product: ``stripe``)
+    event_id: str  # the source's unique event id
+    event_type: str  # the source's own name for what happened
+    payload: dict[str, Any]  # the event as received
+    canonical: BusinessEvent | None = None  # what it means to revbridge, when anything
+
+
+class BillingEventsPort(Protocol):
+    """The events a billing system pushes (invoices posted, payments received)."""
+
+    system: str
+
+    def read_event(self, headers: Mapping[str, str], body: bytes, now: float) -> BillingEvent:
+        """The event of one pushed body, after checking its signature.
+
+        Raises ``AuthError`` when the body is unsigned, forged or signed too long ago,
+        :class:`~revbridge.ingress.payloads.PayloadError` (a ``ValueError``) when it is not
+        JSON revbridge reads, and ``ValueError`` when it is not an event.
+        """
+        ...
 
 
 # -- capabilities ------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from revbridge.config.systems import (
 )
 from revbridge.connectors import avalara, netsuite, salesforce, stripe
 from revbridge.errors import ConfigError
-from revbridge.ports import BillingPort, CrmPort, ErpPort, TaxPort
+from revbridge.ports import BillingEventsPort, BillingPort, CrmPort, ErpPort, TaxPort
 
 P = TypeVar("P", covariant=True)
 S = TypeVar("S", bound=SystemBase)
@@ -57,6 +57,11 @@ FACTORIES: Mapping[str, Mapping[str, Factory[Adapter]]] = {
 }
 """Role → product kind → factory."""
 
+#: Product kind → the reader of its pushed billing events (None: no endpoint secret set).
+BILLING_EVENTS: Mapping[str, Factory[BillingEventsPort | None]] = {
+    "stripe": factory(StripeSystem, stripe.build_events)
+}
+
 
 def build_adapter(policy: Policy, name: str, env: Mapping[str, str]) -> Adapter:
     """The adapter for system ``name`` of the policy, its credentials read from ``env``."""
@@ -79,6 +84,16 @@ def adapter_for_role(policy: Policy, role: PortRole, env: Mapping[str, str]) -> 
     if not names:
         raise ConfigError(f"the policy names no {role} system")
     return _build(policy, names[0], env, FACTORIES[role])
+
+
+def billing_events(policy: Policy, env: Mapping[str, str]) -> BillingEventsPort | None:
+    """The pushed events of the policy's first billing system that can verify them."""
+    for name, system in policy.systems.items():
+        make = BILLING_EVENTS.get(system.kind)
+        events = make(name, system, env) if make is not None else None
+        if events is not None:
+            return events
+    return None
 
 
 def _build(

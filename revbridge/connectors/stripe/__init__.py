@@ -3,12 +3,16 @@
 :class:`StripeBilling` ensures customers, starts subscriptions (licensed and metered
 items), adds one-time invoice items and cancels subscriptions; :func:`build` makes one
 from a policy system entry (a secret key from the environment, the pinned
-``Stripe-Version``). Modules: ``client`` (form-encoded calls), ``mapping`` (canonical →
-Stripe params), ``classify`` (errors) and ``adapter`` (the port and the factory).
+``Stripe-Version``). :class:`StripeEvents` (``events.py``) reads Stripe's webhook events:
+it checks ``Stripe-Signature`` and turns invoice events into canonical ones;
+:func:`build_events` makes it from the entry's ``webhook_secret``. Modules: ``client``
+(form-encoded calls), ``mapping`` (canonical → Stripe params), ``classify`` (errors),
+``events`` (webhooks) and ``adapter`` (the port and the factory).
 """
 
 from __future__ import annotations
 
 from revbridge.connectors.stripe.adapter import StripeBilling, build
+from revbridge.connectors.stripe.events import StripeEvents, build_events
 
-__all__ = ["StripeBilling", "build"]
+__all__ = ["StripeBilling", "StripeEvents", "build", "build_events"]

@@ -24,6 +24,7 @@ from revbridge.config.example import EXAMPLE_POLICY
 from revbridge.config.load import load_policy
 from revbridge.config.policy import Policy
 from revbridge.config.settings import Settings
+from revbridge.connectors.registry import billing_events
 from revbridge.store import api_keys, cases, deals
 from revbridge.testing.servers import serve
 
@@ -66,7 +67,7 @@ def build_app(engine: Engine, policy: Policy, recorder: Recorder, **kw: Any) -> 
         signal=recorder.signal,
         replay=recorder.replay,
         start=recorder.start,
-        env={"STRIPE_WEBHOOK_SECRET": STRIPE_SECRET},
+        billing_events=billing_events(policy, {"STRIPE_WEBHOOK_SECRET": STRIPE_SECRET}),
         **kw,
     )
 

@@ -19,9 +19,9 @@ from fastapi import FastAPI
 from hostile_bodies import CORPUS
 from sqlalchemy import Engine, func, select
 
-from revbridge.api.signatures import sign
 from revbridge.config.policy import Policy
 from revbridge.connectors.salesforce import build
+from revbridge.connectors.stripe.events import sign
 from revbridge.ingress import nats_consumer
 from revbridge.store.tables import audit_log, event_log, inbox, order_packages
 from revbridge.testing.servers import serve

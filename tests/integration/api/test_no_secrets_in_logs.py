@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from revbridge.api.signatures import sign
+from revbridge.connectors.stripe.events import sign
 from revbridge.testing.servers import serve
 
 STRIPE_SECRET = "whsec_test_5b1f0c2e9a7d4e3f8a6b"

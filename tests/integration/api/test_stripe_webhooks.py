@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from revbridge.api.signatures import sign
+from revbridge.connectors.stripe.events import sign
 from revbridge.observability.business_metrics import order_to_invoice_seconds
 from revbridge.store import deals, inbox
 from revbridge.store.deals import Stage
