@@ -6,12 +6,11 @@ routes ask for it with :data:`Context`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from sqlalchemy import Engine
 
 from revbridge.api.ratelimit import RateLimiter
 from revbridge.cases.actions import Signal
@@ -21,23 +20,23 @@ from revbridge.ingress.deals import Starter
 from revbridge.ingress.payloads import declares_json
 from revbridge.ingress.webhooks import Receiver
 from revbridge.observability.metrics import Metrics
-from revbridge.ports import BillingEventsPort
+from revbridge.service.database import Database
+from revbridge.service.replays import Replay
 
-#: Forks a deal's workflow: (workflow id, from step or None) → the new workflow id.
-Replay = Callable[[str, str | None], str]
+__all__ = ["JSON_BODY", "ApiContext", "Context", "Replay"]
 
 
 @dataclass
 class ApiContext:
     settings: Settings
-    engine: Engine
+    engine: Database
     policy: Policy | None
     signal: Signal
     replay: Replay
     start: Starter | None
     limiter: RateLimiter
     metrics: Metrics
-    billing_events: BillingEventsPort | None = None  # Stripe's pushed events
+    stripe_secret: str | None = None
     receivers: Mapping[str, Receiver] = field(default_factory=dict)
 
 

@@ -11,13 +11,11 @@ from rich.table import Table
 
 from revbridge.app import database_url
 from revbridge.canonical import ExternalRef
-from revbridge.cases import actions
 from revbridge.cli.database import open_existing, shown
 from revbridge.config.policy import OWNERS
 from revbridge.config.settings import Settings
 from revbridge.flows import runtime
-from revbridge.flows.quote_to_cash import workflow_id
-from revbridge.store import cases, deals
+from revbridge.service import cases, deals, replays
 
 exceptions_app = typer.Typer(help="Exception cases: the ops work queue.", no_args_is_help=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -40,8 +38,7 @@ def list_cases(
         )
     settings = Settings()
     engine = open_existing(settings)
-    with engine.connect() as conn:
-        rows = cases.search(conn, owner=owner, state=None if state == "all" else state)
+    rows = cases.listed(engine, owner=owner, state=None if state == "all" else state)
     table = Table()
     table.add_column("case", no_wrap=True, min_width=21)
     for title in ("owner", "class", "deal", "since", "n", "message"):
@@ -65,8 +62,7 @@ def show(case_id: str) -> None:
     """Everything about one case: context, failing request/response, guidance, actions."""
     settings = Settings()
     engine = open_existing(settings)
-    with engine.connect() as conn:
-        case = cases.get(conn, case_id)
+    case = cases.get(engine, case_id)
     if case is None:
         raise typer.TyperException(f"no exception case {case_id} in {shown(settings)}")
     out.print(
@@ -82,7 +78,7 @@ def _act(action: str, case_id: str) -> None:
     settings = Settings()
     engine = open_existing(settings)
     url = database_url(settings)
-    actions.act(
+    cases.act(
         engine,
         case_id,
         action,
@@ -120,7 +116,8 @@ def replay(
     deal: str = typer.Argument(..., help="The deal, e.g. salesforce:006…"),
     from_step: str | None = typer.Option(None, "--from-step", help="Step to restart from."),
 ) -> None:
-    """Run a deal again on the current policy; existing objects are found, not duplicated."""
+    """Run a deal again on the current policy; existing objects are found, not duplicated.
+    The replay is audited as the API's and the console's are."""
     settings = Settings()
     try:
         ref = ExternalRef.parse(deal)
@@ -128,17 +125,24 @@ def replay(
         raise typer.BadParameter(
             f"{deal!r} is not SYSTEM:ID, e.g. salesforce:006…", param_hint="DEAL"
         ) from None
-    with open_existing(settings).connect() as conn:
-        known = deals.get(conn, str(ref)) is not None
-    if not known:
+    engine = open_existing(settings)
+    try:
+        [chosen] = replays.choose(engine, replays.Selection(deal=str(ref)))
+    except replays.UnknownDealError:
         raise typer.TyperException(
             f"no deal {ref} in {shown(settings)} (revbridge trace TEXT finds a deal by any id)"
-        )
-    try:
-        new_id = runtime.replay(database_url(settings), workflow_id(ref), from_step)
-    except ValueError as exc:  # no such step: the message names the deal's steps
-        raise typer.BadParameter(str(exc), param_hint="--from-step") from None
-    out.print(f"replaying {deal} as workflow {new_id}")
+        ) from None
+    url = database_url(settings)
+    result = replays.replay(
+        engine,
+        lambda wf, step: runtime.replay(url, wf, step),
+        getpass.getuser(),
+        chosen,
+        from_step,
+    )
+    if result.error is not None:  # no such step (the message names the deal's steps)
+        raise typer.BadParameter(result.error, param_hint="--from-step")
+    out.print(f"replaying {deal} as workflow {result.new_workflow_id}")
 
 
 def trace(
@@ -147,12 +151,11 @@ def trace(
     """The deal's timeline across systems, with the ids in each."""
     settings = Settings()
     engine = open_existing(settings)
-    with engine.connect() as conn:
-        found = deals.get(conn, deal) or next(iter(deals.search(conn, deal, limit=1)), None)
-        if found is None:
-            raise typer.TyperException(f"no deal matches {deal!r} in {shown(settings)}")
-        steps = deals.timeline(conn, found.deal_key)
-        case_rows = cases.for_deal(conn, found.deal_key)
+    match = deals.find(engine, deal)
+    shown_deal = None if match is None else deals.view(engine, match.deal_key)
+    if shown_deal is None:
+        raise typer.TyperException(f"no deal matches {deal!r} in {shown(settings)}")
+    found, steps, case_rows = shown_deal.deal, shown_deal.timeline, shown_deal.cases
     out.print(
         f"[bold]{found.deal_key}[/bold]  {found.name or ''}  stage={found.stage.value}  "
         f"status={found.status.value}  correlation={found.correlation_id}"

@@ -1,6 +1,6 @@
 """Inline SVG charts, computed on the server: p50 and p95 bars per time bucket.
 
-:func:`latency_chart` turns a :class:`~revbridge.console.figures.Series` into geometry
+:func:`latency_chart` turns a :class:`~revbridge.service.figures.Series` into geometry
 (rectangles, ticks, the target line) that ``_charts.html`` draws; no JavaScript.
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from revbridge.console.figures import Series
 from revbridge.console.rendering import duration
+from revbridge.service.figures import Series
 
 WIDTH, HEIGHT = 420, 200
 OFF_SCALE = 4  # a target over 4 times the highest p95 is named, not drawn

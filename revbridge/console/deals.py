@@ -1,9 +1,9 @@
 """Deals: search, and one deal's timeline across CRM → rules → ERP → tax → billing → CRM.
 
-Search finds a deal by its key, name, account, correlation id or any system's id: the
-ids the deal recorded, and through the bindings table the other systems' ids of the
-same objects. A deal's page shows where it stands, every step with its duration and
-attempt, the ids in every system, its exception cases and what operators did.
+Search is the application layer's one deal search (:func:`revbridge.service.deals.search`):
+a deal by its key, name, account, correlation id or any system's id. A deal's page shows
+where it stands, every step with its duration and attempt, the ids in every system, its
+exception cases and what operators did.
 """
 
 from __future__ import annotations
@@ -14,21 +14,39 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import AfterValidator
-from sqlalchemy import Connection, or_, select
 
 from revbridge.api.parameters import PathId
 from revbridge.canonical.ids import check_id_characters
 from revbridge.console.rendering import page
 from revbridge.console.session import ConsoleDep, SignedIn
-from revbridge.flows.step_names import PHASES
-from revbridge.store import bindings, cases, deals
-from revbridge.store.deals import Deal, Status
-from revbridge.store.tables import audit_log
-from revbridge.store.tables import bindings as binding_rows
+from revbridge.service import deals
+from revbridge.service.deals import Deal, Status
 
 router = APIRouter()
 SEARCH_LIMIT = 100
 
+#: The phases of a deal, in the order the page shows them, and the steps of each.
+PHASES: list[tuple[str, str, tuple[str, ...]]] = [
+    ("CRM", "deal read", ("fetch_deal",)),
+    ("Rules", "readiness", ("validate",)),
+    (
+        "ERP",
+        "customer, order, acceptance",
+        ("upsert_erp_customer", "submit_sales_order", "check_order_state", "close_sales_order"),
+    ),
+    ("Tax", "tax document", ("quote_tax", "void_tax")),
+    (
+        "Billing",
+        "customer, subscription, items",
+        (
+            "ensure_billing_customer",
+            "start_subscription",
+            "add_invoice_items",
+            "cancel_subscription",
+        ),
+    ),
+    ("CRM", "status written back", ("write_back",)),
+]
 #: What each id a deal records is, and in which phase's system it lives.
 REFS: dict[str, tuple[str, str]] = {
     "legal_entity": ("Rules", "legal entity"),
@@ -55,25 +73,6 @@ class Step:
 
 def phase_of(step: str) -> int:
     return next((i for i, (_, _, steps) in enumerate(PHASES) if step in steps), -1)
-
-
-def find(conn: Connection, text: str, status: Status | None) -> list[Deal]:
-    """Deals matching ``text`` (see the module), newest first, at most SEARCH_LIMIT."""
-    found = {d.deal_key: d for d in deals.search(conn, text, limit=SEARCH_LIMIT)}
-    pattern = f"%{text}%"
-    matched = conn.execute(
-        select(binding_rows.c.entity, binding_rows.c.canonical_id)
-        .where(
-            or_(binding_rows.c.external_id.like(pattern), binding_rows.c.canonical_id.like(pattern))
-        )
-        .limit(20)
-    ).all()
-    for entity, canonical_id in matched:
-        for binding in bindings.for_canonical(conn, entity, canonical_id):
-            for deal in deals.search(conn, f'"{binding.external_id}"', limit=SEARCH_LIMIT):
-                found.setdefault(deal.deal_key, deal)
-    chosen = [d for d in found.values() if status in (None, d.status)]
-    return sorted(chosen, key=lambda d: d.updated_at, reverse=True)[:SEARCH_LIMIT]
 
 
 def timeline(rows: list[dict[str, Any]]) -> list[Step]:
@@ -134,30 +133,6 @@ def ids(deal: Deal, steps: list[Step]) -> list[tuple[str, str | None, str, str]]
     return list(dict.fromkeys(rows))
 
 
-def linked(conn: Connection, deal: Deal) -> list[bindings.Binding]:
-    """The bindings of the objects whose ids the deal recorded (all their systems)."""
-    wanted = {str(v) for v in deal.refs.values() if isinstance(v, str | int)}
-    if not wanted:
-        return []
-    objects = conn.execute(
-        select(binding_rows.c.entity, binding_rows.c.canonical_id)
-        .where(binding_rows.c.external_id.in_(wanted))
-        .distinct()
-    ).all()
-    return [b for entity, cid in objects for b in bindings.for_canonical(conn, entity, cid)]
-
-
-def activity(conn: Connection, deal: Deal, limit: int = 50) -> list[dict[str, Any]]:
-    """Audit entries about the deal (its correlation id): operator actions, activation."""
-    rows = conn.execute(
-        select(audit_log.c.at, audit_log.c.actor, audit_log.c.action, audit_log.c.subject)
-        .where(audit_log.c.correlation_id == deal.correlation_id)
-        .order_by(audit_log.c.seq)
-        .limit(limit)
-    ).all()
-    return [r._asdict() for r in rows]
-
-
 @router.get("/deals")
 def search_page(
     request: Request,
@@ -167,13 +142,7 @@ def search_page(
     status: Status | None = None,
 ) -> HTMLResponse:
     text = q.strip()
-    with console.context.engine.connect() as conn:
-        if text:
-            found = find(conn, text, status)
-        elif status is not None:
-            found = deals.by_status(conn, status, limit=SEARCH_LIMIT)  # oldest first
-        else:
-            found = deals.search(conn, "", limit=SEARCH_LIMIT)  # newest first
+    found = deals.search(console.context.engine, text, status, limit=SEARCH_LIMIT)
     return page(
         request,
         "deals.html",
@@ -191,18 +160,17 @@ def deal_page(
 ) -> HTMLResponse:
     if len(deal_key) > 200:
         raise HTTPException(404, "There is no such deal.")
-    with console.context.engine.connect() as conn:
-        deal = deals.get(conn, deal_key)
-        if deal is None:
-            raise HTTPException(404, f"There is no deal {deal_key}.")
-        steps = timeline(deals.timeline(conn, deal_key))
-        shown: dict[str, Any] = {
-            "deal": deal,
-            "steps": steps,
-            "lanes": lanes(steps),
-            "ids": ids(deal, steps),
-            "bindings": linked(conn, deal),
-            "cases": cases.for_deal(conn, deal_key),
-            "activity": activity(conn, deal),
-        }
+    found = deals.view(console.context.engine, deal_key)
+    if found is None:
+        raise HTTPException(404, f"There is no deal {deal_key}.")
+    steps = timeline(found.timeline)
+    shown: dict[str, Any] = {
+        "deal": found.deal,
+        "steps": steps,
+        "lanes": lanes(steps),
+        "ids": ids(found.deal, steps),
+        "bindings": found.bindings,
+        "cases": found.cases,
+        "activity": found.activity,
+    }
     return page(request, "deal.html", user, **shown)

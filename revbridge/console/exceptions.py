@@ -1,7 +1,7 @@
 """Exceptions: the queue by owner, one case with its context, and the safe actions.
 
-Acting goes through :mod:`revbridge.cases.actions` — the implementation the API and the
-CLI use — with the API's object-level rule (:func:`~revbridge.api.auth.may_act_on`): a
+Acting goes through :mod:`revbridge.service.cases` — the commands the API and the CLI
+use — with the API's object-level rule (:func:`~revbridge.api.auth.may_act_on`): a
 role acts on its own cases (support and admin on all), another owner's case is a 403
 and nothing changes. Each action is audited with the console user as the actor and
 delivered to the deal's waiting flow. Case context is passed through the redaction
@@ -20,14 +20,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from revbridge.api.auth import may_act_on
 from revbridge.api.parameters import PathId
 from revbridge.canonical.ids import check_id_characters
-from revbridge.cases import actions
 from revbridge.config.policy import Sla
-from revbridge.console.figures import CASE_OWNERS
 from revbridge.console.rendering import page
 from revbridge.console.session import Actor, ConsoleDep, ConsoleUser, Posted, SignedIn
 from revbridge.observability.redaction import scrub
-from revbridge.store import cases
-from revbridge.store.cases import CaseRow
+from revbridge.service import cases
+from revbridge.service.cases import CaseRow
+from revbridge.service.figures import CASE_OWNERS
 
 router = APIRouter()
 STATES = ("open", "resolved", "all")
@@ -67,14 +66,13 @@ def queue(
         raise HTTPException(400, f"owner must be one of {', '.join(CASE_OWNERS)}.")
     if state not in STATES or age not in AGES:
         raise HTTPException(400, "state must be open, resolved or all; age one of the choices.")
-    with console.context.engine.connect() as conn:
-        rows = cases.search(
-            conn,
-            owner=owner or None,
-            state=None if state == "all" else state,
-            older_than=AGES[age],
-            limit=500,
-        )
+    rows = cases.listed(
+        console.context.engine,
+        owner=owner or None,
+        state=None if state == "all" else state,
+        older_than=AGES[age],
+        limit=500,
+    )
     groups = {o: [r for r in rows if r.owner == o] for o in CASE_OWNERS}
     groups.update({r.owner: [x for x in rows if x.owner == r.owner] for r in rows})
     return page(
@@ -97,8 +95,7 @@ def queue(
 def _case(console: ConsoleDep, case_id: str) -> CaseRow:
     if len(case_id) > 64:
         raise HTTPException(404, "There is no such exception case.")
-    with console.context.engine.connect() as conn:
-        row = cases.get(conn, case_id)
+    row = cases.get(console.context.engine, case_id)
     if row is None:
         raise HTTPException(404, f"There is no exception case {case_id}.")
     return row
@@ -139,7 +136,7 @@ def case_page(
         bindings=scrub(context.get("bindings") or {}),
         order_json=pretty(context["order"]) if context.get("order") else None,
         other_json=pretty({k: v for k, v in context.items() if k not in SHOWN}),
-        requested=requested if requested in actions.ACTIONS else "",
+        requested=requested if requested in cases.ACTIONS else "",
         assigned=assigned == "1",
     )
 
@@ -150,13 +147,13 @@ def act(
 ) -> Response:
     """Request a safe action; the deal's flow carries it out and resolves the case."""
     action = form.get("action", "")
-    if action not in actions.ACTIONS:
-        raise HTTPException(400, f"Choose one of {', '.join(actions.ACTIONS)}.")
+    if action not in cases.ACTIONS:
+        raise HTTPException(400, f"Choose one of {', '.join(cases.ACTIONS)}.")
     _owned(console, case_id, user)
     context = console.context
     try:
-        actions.act(context.engine, case_id, action, user.actor, context.signal)
-    except actions.CaseActionError as exc:
+        cases.act(context.engine, case_id, action, user.actor, context.signal)
+    except cases.CaseActionError as exc:
         raise HTTPException(409, str(exc)) from exc
     base = str(request.scope.get("root_path", "")).rstrip("/")
     return RedirectResponse(f"{base}/exceptions/{case_id}?requested={action}", 303)
@@ -175,6 +172,6 @@ def assign(
     except ValueError as exc:
         raise HTTPException(400, f"The assignee {exc}.") from exc
     _owned(console, case_id, user)
-    actions.assign(console.context.engine, case_id, assignee, user.actor)
+    cases.assign(console.context.engine, case_id, assignee, user.actor)
     base = str(request.scope.get("root_path", "")).rstrip("/")
     return RedirectResponse(f"{base}/exceptions/{case_id}?assigned=1", 303)

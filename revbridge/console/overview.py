@@ -7,10 +7,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from revbridge.config.policy import Sla
-from revbridge.console import figures
 from revbridge.console.charts import latency_chart
 from revbridge.console.rendering import page
 from revbridge.console.session import ConsoleDep, SignedIn
+from revbridge.service import figures
 
 router = APIRouter()
 
@@ -23,8 +23,7 @@ def overview(
         raise HTTPException(400, f"window must be one of {', '.join(figures.WINDOWS)}.")
     policy = console.context.policy
     sla = policy.sla if policy is not None else Sla()
-    with console.context.engine.connect() as conn:
-        shown = figures.overview(conn, sla, window)
+    shown = figures.overview(console.context.engine, sla, window)
     bucket = figures.WINDOWS[window][1]
     charts = [(s, latency_chart(s, bucket)) for s in shown.series]
     return page(

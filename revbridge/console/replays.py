@@ -2,8 +2,8 @@
 
 The preview lists exactly the deals the filter selects now; the confirm form carries
 that list back, and only deals that were previewed *and* are still selected are
-replayed. Selection, replay and audit are the API's own
-(:mod:`revbridge.api.routes.replays`), with the console user as the actor.
+replayed. The form is the API's replay command; selection, replay and audit are the
+application layer's (:mod:`revbridge.service.replays`), with the console user as the actor.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from pydantic import ValidationError
 
 from revbridge.api.auth import REPLAYS
 from revbridge.api.routes import replays
-from revbridge.console.figures import CASE_OWNERS
 from revbridge.console.rendering import page
 from revbridge.console.session import Actor, ConsoleDep, Form, Posted, SignedIn, needs
-from revbridge.store.deals import Status
+from revbridge.service import replays as service
+from revbridge.service.deals import Status
+from revbridge.service.figures import CASE_OWNERS
 
 router = APIRouter()
 WHAT = "replay deals"
@@ -69,15 +70,14 @@ def preview(request: Request, form: Posted, user: Actor, console: ConsoleDep) ->
     """What would run: the deals the filter selects now. Nothing changes."""
     needs(user, REPLAYS, WHAT)
     chosen_command = command(form)
-    with console.context.engine.connect() as conn:
-        chosen = replays.chosen_deals(conn, chosen_command)
+    chosen = replays.chosen_deals(console.context, chosen_command)
     return page(
         request,
         "replay_preview.html",
         user,
         deals=chosen,
         values=_form_values(form),
-        limit=replays.MAX_DEALS,
+        limit=service.MAX_DEALS,
     )
 
 
@@ -87,8 +87,11 @@ def run(request: Request, form: Posted, user: Actor, console: ConsoleDep) -> HTM
     needs(user, REPLAYS, WHAT)
     chosen_command = command(form)
     previewed = set(form.getlist("chosen"))
-    with console.context.engine.connect() as conn:
-        chosen = [d for d in replays.chosen_deals(conn, chosen_command) if d.deal_key in previewed]
-    results = [replays.replay_one(console.context, user, d, chosen_command) for d in chosen]
+    context = console.context
+    chosen = [d for d in replays.chosen_deals(context, chosen_command) if d.deal_key in previewed]
+    results = [
+        service.replay(context.engine, context.replay, user.actor, d, chosen_command.from_step)
+        for d in chosen
+    ]
     skipped = len(previewed) - len(chosen)
     return page(request, "replay_done.html", user, results=results, skipped=skipped)

@@ -55,3 +55,25 @@ def test_a_flow_importing_a_connector_breaks_the_contract(tmp_path: Path) -> Non
     assert result.returncode != 0
     assert "Flows never import a connector" in result.stdout
     assert "revbridge.flows.shortcut -> revbridge.connectors.leaky" in result.stdout
+
+
+def test_a_console_page_reading_a_store_table_breaks_the_contract(tmp_path: Path) -> None:
+    tree = _copy_project(tmp_path)
+    (tree / "revbridge" / "console" / "shortcut.py").write_text(
+        '"""A page that reads a table itself."""\n\nimport revbridge.store.tables\n'
+    )
+    result = _lint(tree)
+    assert result.returncode != 0
+    assert "The faces reach data only through the application layer" in result.stdout
+    assert "revbridge.console.shortcut -> revbridge.store.tables" in result.stdout
+
+
+def test_a_cli_command_importing_sqlalchemy_breaks_the_contract(tmp_path: Path) -> None:
+    tree = _copy_project(tmp_path)
+    (tree / "revbridge" / "cli" / "shortcut.py").write_text(
+        '"""A command with its own query."""\n\nfrom sqlalchemy import select\n'
+    )
+    result = _lint(tree)
+    assert result.returncode != 0
+    assert "The faces reach data only through the application layer" in result.stdout
+    assert "revbridge.cli.shortcut -> sqlalchemy" in result.stdout

@@ -10,15 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
-from sqlalchemy import func, select
 
 from revbridge.api.auth import Reader
 from revbridge.api.deps import Context
 from revbridge.api.parameters import PathId, SearchText
 from revbridge.api.routes.exceptions import Case, case_view
-from revbridge.store import cases, deals
-from revbridge.store.deals import Deal, Status
-from revbridge.store.tables import deals as deal_rows
+from revbridge.service import deals
+from revbridge.service.deals import Deal, Status
 
 router = APIRouter(tags=["deals"])
 
@@ -85,19 +83,17 @@ def summary(deal: Deal) -> DealSummary:
 @router.get("/deals/{deal}", response_model=DealStatus)
 def deal_status(deal: PathId, context: Context, _who: Reader) -> DealStatus:
     """Where the deal stands in every system: stage, status, ids, timeline, cases."""
-    with context.engine.connect() as conn:
-        found = deals.get(conn, deal)
-        if found is None:
-            raise HTTPException(404, f"no deal {deal}")
-        steps = deals.timeline(conn, deal)
-        case_rows = cases.for_deal(conn, deal)
+    shown = deals.view(context.engine, deal)
+    if shown is None:
+        raise HTTPException(404, f"no deal {deal}")
+    found = shown.deal
     return DealStatus(
         **summary(found).model_dump(),
         closed_at=found.closed_at,
         accepted_at=found.accepted_at,
         activated_at=found.activated_at,
-        timeline=[TimelineStep.model_validate(s) for s in steps],
-        cases=[case_view(c) for c in case_rows],
+        timeline=[TimelineStep.model_validate(s) for s in shown.timeline],
+        cases=[case_view(c) for c in shown.cases],
     )
 
 
@@ -109,12 +105,9 @@ def search_deals(
     q: SearchText = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> DealList:
-    """Deals whose key, name, account, correlation id or any system's id contains ``q``."""
-    with context.engine.connect() as conn:
-        if q:
-            found = [d for d in deals.search(conn, q, limit=limit) if status in (None, d.status)]
-        else:
-            found = deals.by_status(conn, status, limit=limit)
+    """Deals whose key, name, account, correlation id or any system's id contains ``q``
+    (newest first); without ``q``, the deals in ``status`` (oldest first) or the newest."""
+    found = deals.search(context.engine, q or "", status, limit=limit)
     return DealList(deals=[summary(d) for d in found])
 
 
@@ -126,11 +119,5 @@ def flows(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> FlowList:
     """Deals by flow state (running, exception, activated, compensated, cancelled)."""
-    with context.engine.connect() as conn:
-        grouped = conn.execute(
-            select(deal_rows.c.status, func.count()).group_by(deal_rows.c.status)
-        ).all()
-        listed = deals.by_status(conn, state, limit=limit)
-    counts = {s.value: 0 for s in Status}
-    counts.update({str(row[0]): int(row[1]) for row in grouped})
-    return FlowList(counts=counts, deals=[summary(d) for d in listed])
+    found = deals.flows(context.engine, state, limit=limit)
+    return FlowList(counts=found.counts, deals=[summary(d) for d in found.deals])

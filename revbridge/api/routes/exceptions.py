@@ -1,9 +1,10 @@
 """Exception cases: list with filters, show, act (retry, resume, compensate, cancel), assign.
 
-Acting goes through :mod:`revbridge.cases.actions`, the one implementation shared with the
-CLI and the console, which audits the action with the case in one transaction. A key
-acts only on cases its role owns (``sales_ops`` → ``sales_ops`` cases) unless its role
-is ``integration_support`` or ``admin``; another owner's case → 403.
+Acting goes through :mod:`revbridge.service.cases` to :mod:`revbridge.cases.actions`, the
+one implementation shared with the CLI and the console, which audits the action with the
+case in one transaction. A key acts only on cases its role owns (``sales_ops`` →
+``sales_ops`` cases) unless its role is ``integration_support`` or ``admin``; another
+owner's case → 403.
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from revbridge.api.deps import JSON_BODY, ApiContext, Context
 from revbridge.api.parameters import PathId
 from revbridge.api.problems import problem
 from revbridge.canonical.ids import check_id_characters
-from revbridge.cases import actions
-from revbridge.store import cases
-from revbridge.store.cases import CaseRow
+from revbridge.service import cases
+from revbridge.service.cases import CaseRow
 
 router = APIRouter(prefix="/exceptions", tags=["exceptions"])
 CaseOwner = Literal["sales_ops", "finance_ops", "integration_support"]
@@ -104,20 +104,18 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> CaseList:
     """Cases, oldest first, filtered by owner, state and age."""
-    with context.engine.connect() as conn:
-        rows = cases.search(
-            conn,
-            owner=owner,
-            state=None if state == "all" else state,
-            older_than=None if older_than_s is None else timedelta(seconds=older_than_s),
-            limit=limit,
-        )
+    rows = cases.listed(
+        context.engine,
+        owner=owner,
+        state=None if state == "all" else state,
+        older_than=None if older_than_s is None else timedelta(seconds=older_than_s),
+        limit=limit,
+    )
     return CaseList(cases=[case_view(r) for r in rows])
 
 
 def _case(context: ApiContext, case_id: str) -> CaseRow:
-    with context.engine.connect() as conn:
-        row = cases.get(conn, case_id)
+    row = cases.get(context.engine, case_id)
     if row is None:
         raise HTTPException(404, f"no exception case {case_id}")
     return row
@@ -145,8 +143,8 @@ def act(
     """Request an action; the deal's waiting flow carries it out and resolves the case."""
     _owned(context, case_id, who)
     try:
-        actions.act(context.engine, case_id, command.action, who.actor, context.signal)
-    except actions.CaseActionError as exc:
+        cases.act(context.engine, case_id, command.action, who.actor, context.signal)
+    except cases.CaseActionError as exc:
         return problem(409, str(exc), kind="case-action-refused", title="Action refused")
     return ActionAccepted(case_id=case_id, action=command.action)
 
@@ -155,5 +153,5 @@ def act(
 def assign(case_id: PathId, command: AssignCommand, context: Context, who: CaseActor) -> Case:
     """Give the case to a person (audited with the previous assignee)."""
     _owned(context, case_id, who)
-    actions.assign(context.engine, case_id, command.assignee, who.actor)
+    cases.assign(context.engine, case_id, command.assignee, who.actor)
     return case_view(_case(context, case_id))

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from revbridge.api.deps import Context
 from revbridge.api.problems import problem
+from revbridge.service.database import answers
 
 router = APIRouter(tags=["health"])
 
@@ -22,9 +21,6 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz", responses={503: {"description": "The database does not answer"}})
 def readyz(context: Context) -> JSONResponse:
     """The database answers."""
-    try:
-        with context.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except SQLAlchemyError:
+    if not answers(context.engine):
         return problem(503, "the database does not answer")
     return JSONResponse({"status": "ready"})

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,6 +20,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from revbridge.api.main import create_app
+from revbridge.config.example import EXAMPLE_POLICY
 from revbridge.config.load import load_policy
 from revbridge.config.policy import Policy
 from revbridge.config.settings import Settings
@@ -28,7 +28,7 @@ from revbridge.store import console_users
 from revbridge.store.tables import console_users as user_rows
 from revbridge.testing.servers import serve
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "revbridge.yaml"
+EXAMPLE = EXAMPLE_POLICY
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +50,8 @@ def recorder() -> Recorder:
 def app(store_engine: Engine, policy: Policy, recorder: Recorder) -> FastAPI:
     url = store_engine.url.render_as_string(hide_password=False)
     return create_app(
-        Settings(database_url=url),  # type: ignore[arg-type]
+        # behind a TLS proxy on this host, whose X-Forwarded-Proto/-For are believed
+        Settings(database_url=url, trusted_proxies="127.0.0.1"),  # type: ignore[arg-type]
         store_engine,
         policy,
         signal=recorder.signal,

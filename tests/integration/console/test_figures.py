@@ -8,8 +8,8 @@ from console_pages import open_case
 from sqlalchemy import Engine
 
 from revbridge.config.policy import Sla
-from revbridge.console import figures
 from revbridge.console.charts import latency_chart
+from revbridge.service import figures
 from revbridge.store import deals
 
 NOW = datetime(2026, 11, 28, 12, 30, tzinfo=UTC)
@@ -48,8 +48,7 @@ def test_latencies_come_from_deals_steps_and_invoices(store_engine: Engine) -> N
     with store_engine.begin() as conn:
         assert deals.mark_invoiced(conn, "corr-salesforce:006Q1", datetime.now(UTC))
     open_case(store_engine, "finance_ops", "salesforce:006C1")
-    with store_engine.connect() as conn:
-        shown = figures.overview(conn, Sla(), "1h")
+    shown = figures.overview(store_engine, Sla(), "1h")
     quote, invoice, lag = shown.series
     assert quote.count == 2
     assert 69 <= (quote.p50 or 0) <= 75

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 from console_pages import csrf_of, open_case
 from sqlalchemy import Engine
 
+from revbridge.config.example import EXAMPLE_POLICY
 from revbridge.store import bindings, cases, config_versions, deals
 from revbridge.store.tables import alert_states
 
 Browser = Callable[[str], httpx.Client]
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "revbridge.yaml"
+EXAMPLE = EXAMPLE_POLICY
 STEPS = [
     ("fetch_deal", "salesforce"),
     ("validate", None),

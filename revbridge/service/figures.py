@@ -1,4 +1,4 @@
-"""The overview's figures, read from the store when the page is asked for.
+"""The console overview's figures, read from the store when the page is asked for.
 
 Current totals come from :class:`~revbridge.observability.business_metrics.BusinessCollector`
 (the same queries ``/metrics`` answers): deals by status, the sync lag of the oldest
@@ -31,6 +31,7 @@ from revbridge.observability.business_metrics import (
     percentile,
     quote_to_order_samples,
 )
+from revbridge.service.database import Database
 from revbridge.store import alerts, cases
 from revbridge.store.deals import Status
 from revbridge.store.tables import deal_steps, deals, exception_cases
@@ -222,9 +223,13 @@ def latency_series(
     ]
 
 
-def overview(conn: Connection, sla: Sla, window: str, now: datetime | None = None) -> Overview:
+def overview(database: Database, sla: Sla, window: str, now: datetime | None = None) -> Overview:
     """Everything the overview page shows, over ``window`` (a key of :data:`WINDOWS`)."""
-    now = now or datetime.now(UTC)
+    with database.connect() as conn:
+        return _overview(conn, sla, window, now or datetime.now(UTC))
+
+
+def _overview(conn: Connection, sla: Sla, window: str, now: datetime) -> Overview:
     length, step = WINDOWS[window]
     start = floor(now - length + step, step)
     totals, lag = _current(conn, now)
