@@ -20,6 +20,7 @@ from revbridge.ingress.deals import Starter
 from revbridge.ingress.payloads import declares_json
 from revbridge.ingress.webhooks import Receiver
 from revbridge.observability.metrics import Metrics
+from revbridge.ports import BillingEventsPort
 from revbridge.service.database import Database
 from revbridge.service.replays import Replay
 
@@ -36,7 +37,7 @@ class ApiContext:
     start: Starter | None
     limiter: RateLimiter
     metrics: Metrics
-    stripe_secret: str | None = None
+    billing_events: BillingEventsPort | None = None  # Stripe's pushed events
     receivers: Mapping[str, Receiver] = field(default_factory=dict)
 
 

@@ -1,13 +1,12 @@
 """The composition of the HTTP API: ``create_app`` wires routes, the gate and problems.
 
-Everything the routes use is injected here; nothing is read from globals. ``revbridge
-serve`` (``revbridge.cli.serve``) builds the real dependencies; tests inject their own
-``signal``, ``start`` and ``replay``.
+Everything the routes use is injected here; nothing is read from globals.
+:func:`revbridge.app.build_api` builds the real dependencies for ``revbridge serve``;
+tests inject their own ``signal``, ``start``, ``replay`` and ``billing_events``.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,21 +40,10 @@ from revbridge.flows import runtime
 from revbridge.ingress.deals import Starter
 from revbridge.ingress.webhooks import Receiver
 from revbridge.observability.metrics import Metrics
-from revbridge.observability.redaction import register_secret
+from revbridge.ports import BillingEventsPort
 from revbridge.service.database import Database
 
 OPENAPI_PATH = f"{PREFIX}/openapi.json"
-
-
-def stripe_secret(policy: Policy | None, env: Mapping[str, str]) -> str | None:
-    """The Stripe webhook secret the policy names (``credentials.webhook_secret``)."""
-    if policy is None:
-        return None
-    for system in policy.systems.values():
-        ref = system.credentials.get("webhook_secret")
-        if system.kind == "stripe" and ref is not None and env.get(ref.env):
-            return env[ref.env]
-    return None
 
 
 def create_app(
@@ -67,14 +55,12 @@ def create_app(
     start: Starter | None = None,
     replay: Replay | None = None,
     receivers: Mapping[str, Receiver] | None = None,
-    env: Mapping[str, str] | None = None,
+    billing_events: BillingEventsPort | None = None,
     rate: tuple[float, int] = (50.0, 100),
     max_body: int = MAX_BODY,
 ) -> FastAPI:
     """The API v1 application over ``engine``; see docs/api.md."""
     url = settings.database_url.get_secret_value()
-    secret = stripe_secret(policy, os.environ if env is None else env)
-    register_secret(secret)
     context = ApiContext(
         settings=settings,
         engine=engine,
@@ -84,7 +70,7 @@ def create_app(
         start=start,
         limiter=RateLimiter(*rate),
         metrics=Metrics(engine),
-        stripe_secret=secret,
+        billing_events=billing_events,
         receivers=dict(receivers or {}),
     )
     app = FastAPI(

@@ -19,34 +19,13 @@ from revbridge.api.parameters import PathId
 from revbridge.canonical.ids import check_id_characters
 from revbridge.console.rendering import page
 from revbridge.console.session import ConsoleDep, SignedIn
+from revbridge.flows.step_names import PHASES
 from revbridge.service import deals
 from revbridge.service.deals import Deal, Status
 
 router = APIRouter()
 SEARCH_LIMIT = 100
 
-#: The phases of a deal, in the order the page shows them, and the steps of each.
-PHASES: list[tuple[str, str, tuple[str, ...]]] = [
-    ("CRM", "deal read", ("fetch_deal",)),
-    ("Rules", "readiness", ("validate",)),
-    (
-        "ERP",
-        "customer, order, acceptance",
-        ("upsert_erp_customer", "submit_sales_order", "check_order_state", "close_sales_order"),
-    ),
-    ("Tax", "tax document", ("quote_tax", "void_tax")),
-    (
-        "Billing",
-        "customer, subscription, items",
-        (
-            "ensure_billing_customer",
-            "start_subscription",
-            "add_invoice_items",
-            "cancel_subscription",
-        ),
-    ),
-    ("CRM", "status written back", ("write_back",)),
-]
 #: What each id a deal records is, and in which phase's system it lives.
 REFS: dict[str, tuple[str, str]] = {
     "legal_entity": ("Rules", "legal entity"),
