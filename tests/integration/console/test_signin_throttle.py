@@ -19,8 +19,10 @@ import uvicorn
 from console_pages import Recorder
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from starlette.routing import Mount
 
 from revbridge.api.main import create_app
+from revbridge.api.ratelimit import RateLimiter
 from revbridge.config.policy import Policy
 from revbridge.config.settings import Settings
 from revbridge.testing.servers import free_port
@@ -35,7 +37,12 @@ def _app(engine: Engine, policy: Policy, trusted_proxies: str) -> FastAPI:
         trusted_proxies=trusted_proxies,  # type: ignore[arg-type]
     )
     recorder = Recorder()
-    return create_app(settings, engine, policy, signal=recorder.signal, replay=recorder.replay)
+    app = create_app(settings, engine, policy, signal=recorder.signal, replay=recorder.replay)
+    # The console's own throttle (20 attempts, then one every 2 s), refilled 200 times slower
+    # so that a loaded machine's slow password checks cannot earn a client fresh attempts.
+    (console,) = [r for r in app.routes if isinstance(r, Mount) and r.path == "/console"]
+    console.app.state.console.logins = RateLimiter(0.01, 20)  # type: ignore[attr-defined]
+    return app
 
 
 @contextmanager
