@@ -207,7 +207,7 @@ class Stack:
         with self.engine.connect() as conn:
             return cases.open_for_deal(conn, f"salesforce:{opportunity}")
 
-    def wait(self, what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
+    def wait(self, what: str, check: Callable[[], Any], timeout: float = 120) -> Any:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             value = check()
@@ -217,7 +217,7 @@ class Stack:
         logs = "\n".join(w.log.read_text()[-3000:] for w in self.workers if w.log.exists())
         raise AssertionError(f"timed out waiting for {what}\n{logs}")
 
-    def activated(self, opportunity: str, timeout: float = 60) -> deals.Deal:
+    def activated(self, opportunity: str, timeout: float = 120) -> deals.Deal:
         def check() -> deals.Deal | None:
             deal = self.deal(opportunity)
             return deal if deal is not None and deal.status.value == "activated" else None

@@ -62,7 +62,7 @@ def api(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a start-up on a loaded machine, not a speed
         while True:
             try:
                 if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
