@@ -83,7 +83,7 @@ def _serve(stack: Stack, port: int) -> subprocess.Popen[bytes]:
 
 
 def _wait_until_up(stack: Stack, process: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a start-up on a loaded machine, not a speed
     while time.monotonic() < deadline and process.poll() is None:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
