@@ -15,7 +15,12 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-ROLES = ("sales_ops", "finance_ops", "integration_support", "admin", "auditor")
+from revbridge.cases.model import Owner
+
+ADMIN = "admin"  # everything, the audit log included
+AUDITOR = "auditor"  # reads, and the audit log; acts on nothing
+#: Who a key or a console user is: a case owner, or one of the two roles that own no cases.
+ROLES: tuple[str, ...] = (*Owner, ADMIN, AUDITOR)
 
 READ = "read"  # deals, flows, customers, exceptions, the event stream
 BILLING_READ = "billing:read"  # invoices and payments
@@ -27,15 +32,15 @@ AUDIT_READ = "audit:read"  # read and verify the audit log
 ORDERS_WRITE = "orders:write"  # submit order packages directly
 
 ROLE_SCOPES: dict[str, frozenset[str]] = {
-    "sales_ops": frozenset({READ, CASES_ACT, ORDERS_WRITE}),
-    "finance_ops": frozenset({READ, BILLING_READ, CASES_ACT}),
-    "integration_support": frozenset(
+    Owner.SALES_OPS: frozenset({READ, CASES_ACT, ORDERS_WRITE}),
+    Owner.FINANCE_OPS: frozenset({READ, BILLING_READ, CASES_ACT}),
+    Owner.INTEGRATION_SUPPORT: frozenset(
         {READ, BILLING_READ, EVENTS_WRITE, CASES_ACT, CASES_ANY, REPLAYS, ORDERS_WRITE}
     ),
-    "admin": frozenset(
+    ADMIN: frozenset(
         {READ, BILLING_READ, EVENTS_WRITE, CASES_ACT, CASES_ANY, REPLAYS, AUDIT_READ, ORDERS_WRITE}
     ),
-    "auditor": frozenset({READ, BILLING_READ, AUDIT_READ}),
+    AUDITOR: frozenset({READ, BILLING_READ, AUDIT_READ}),
 }
 
 

@@ -30,7 +30,7 @@ from revbridge.api.deps import ApiContext
 from revbridge.api.problems import payload_problem, problem
 from revbridge.ingress.payloads import PayloadError, declares_json, read_json
 from revbridge.observability.redaction import register_secret, scrub_text
-from revbridge.store import api_keys, idempotency
+from revbridge.service import access
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1 << 20
@@ -137,8 +137,7 @@ class Gate:
         scheme, _, token = headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return None
-        with self.context.engine.connect() as conn:
-            key = api_keys.authenticate(conn, token.strip())
+        key = access.authenticate_key(self.context.engine, token.strip())
         if key is None:
             return None
         register_secret(token.strip())
@@ -154,11 +153,7 @@ class Gate:
         fingerprint = digest.hexdigest()
         engine = self.context.engine
 
-        def claim() -> idempotency.Stored | None:
-            with engine.begin() as conn:
-                return idempotency.claim(conn, who.key_id, key, fingerprint)
-
-        stored = await asyncio.to_thread(claim)
+        stored = await asyncio.to_thread(access.claim_request, engine, who.key_id, key, fingerprint)
         if stored is not None:
             await _answer_stored(stored, fingerprint)(scope, receive, send)
             return
@@ -166,34 +161,28 @@ class Gate:
         try:
             await self.app(scope, receive, captured)
         except BaseException:
-            await asyncio.to_thread(_release, engine, who.key_id, key)
+            await asyncio.to_thread(access.release_request, engine, who.key_id, key)
             raise
 
         def settle() -> None:
             if captured.status in _RELEASE or captured.status >= 500:
-                _release(engine, who.key_id, key)
+                access.release_request(engine, who.key_id, key)
                 return
-            with engine.begin() as conn:
-                idempotency.finish(
-                    conn,
-                    who.key_id,
-                    key,
-                    captured.status,
-                    captured.kept_headers(),
-                    captured.body.decode("utf-8", "replace"),
-                )
+            access.finish_request(
+                engine,
+                who.key_id,
+                key,
+                captured.status,
+                captured.kept_headers(),
+                captured.body.decode("utf-8", "replace"),
+            )
 
         await asyncio.to_thread(settle)
         await captured.flush()
 
 
-def _release(engine: Any, key_id: str, key: str) -> None:
-    with engine.begin() as conn:
-        idempotency.release(conn, key_id, key)
-
-
-def _answer_stored(stored: idempotency.Stored, fingerprint: str) -> Response:
-    if stored.state != idempotency.DONE or stored.status is None:
+def _answer_stored(stored: access.Stored, fingerprint: str) -> Response:
+    if stored.state != access.DONE or stored.status is None:
         return problem(
             409,
             "a request with this Idempotency-Key is still in progress; retry later",

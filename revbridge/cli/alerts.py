@@ -61,10 +61,9 @@ def evaluate(
 def listing() -> None:
     """The stored state of every alert rule evaluated so far."""
     from revbridge.cli.database import open_existing
-    from revbridge.store import alerts
+    from revbridge.service import fleet
 
-    with open_existing(Settings()).connect() as conn:
-        rows = alerts.listing(conn)
+    rows = fleet.alert_states(open_existing(Settings()))
     if not rows:
         out.print("no alert has been evaluated yet (revbridge alerts evaluate)")
         return

@@ -8,7 +8,7 @@ from rich.console import Console
 from revbridge.app import open_store
 from revbridge.cli.database import open_existing
 from revbridge.config.settings import Settings
-from revbridge.store import audit, migrate
+from revbridge.service import audit, database
 
 app = typer.Typer(help="Database schema.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
@@ -19,8 +19,8 @@ out = Console(highlight=False)
 def upgrade() -> None:
     """Create or migrate revbridge's tables to the newest version."""
     engine = open_store(Settings(), upgrade=False)
-    revision = migrate.upgrade(engine)
-    out.print(f"database {engine.url.render_as_string(hide_password=True)} at revision {revision}")
+    revision = database.upgrade(engine)
+    out.print(f"database {database.shown_of(engine)} at revision {revision}")
 
 
 @audit_app.command("verify")

@@ -19,13 +19,14 @@ from revbridge.service import cases, deals, replays
 
 exceptions_app = typer.Typer(help="Exception cases: the ops work queue.", no_args_is_help=True)
 out = Console(highlight=False, soft_wrap=True)
-STATES = (cases.OPEN, cases.RESOLVED, "all")
+ALL = "all"
+STATES: tuple[str, ...] = (*cases.CaseState, ALL)
 
 
 @exceptions_app.command("list")
 def list_cases(
     owner: str | None = typer.Option(None, help=" or ".join(OWNERS)),
-    state: str = typer.Option("open", help=" or ".join(STATES)),
+    state: str = typer.Option(cases.CaseState.OPEN.value, help=" or ".join(STATES)),
 ) -> None:
     """The exception queue, oldest first."""
     if owner is not None and owner not in OWNERS:
@@ -38,7 +39,11 @@ def list_cases(
         )
     settings = Settings()
     engine = open_existing(settings)
-    rows = cases.listed(engine, owner=owner, state=None if state == "all" else state)
+    rows = cases.listed(
+        engine,
+        owner=None if owner is None else cases.Owner(owner),
+        state=None if state == ALL else cases.CaseState(state),
+    )
     table = Table()
     table.add_column("case", no_wrap=True, min_width=21)
     for title in ("owner", "class", "deal", "since", "n", "message"):
@@ -74,7 +79,7 @@ def show(case_id: str) -> None:
     out.print(json.dumps(case.context, indent=2, default=str), markup=False)
 
 
-def _act(action: str, case_id: str) -> None:
+def _act(action: cases.CaseAction, case_id: str) -> None:
     settings = Settings()
     engine = open_existing(settings)
     url = database_url(settings)
@@ -88,28 +93,28 @@ def _act(action: str, case_id: str) -> None:
     out.print(f"{action} sent to case {case_id}")
 
 
-@exceptions_app.command("retry")
+@exceptions_app.command(cases.CaseAction.RETRY.value)
 def retry(case_id: str) -> None:
     """Run the failed step again as it is."""
-    _act("retry", case_id)
+    _act(cases.CaseAction.RETRY, case_id)
 
 
-@exceptions_app.command("resume")
+@exceptions_app.command(cases.CaseAction.RESUME.value)
 def resume(case_id: str) -> None:
     """Re-read the deal from the CRM (after fixing its data) and continue."""
-    _act("resume", case_id)
+    _act(cases.CaseAction.RESUME, case_id)
 
 
-@exceptions_app.command("compensate")
+@exceptions_app.command(cases.CaseAction.COMPENSATE.value)
 def compensate(case_id: str) -> None:
     """Undo what was created (ERP order, billing, tax) and mark the deal in the CRM."""
-    _act("compensate", case_id)
+    _act(cases.CaseAction.COMPENSATE, case_id)
 
 
-@exceptions_app.command("cancel")
+@exceptions_app.command(cases.CaseAction.CANCEL.value)
 def cancel(case_id: str) -> None:
     """Stop working on the deal."""
-    _act("cancel", case_id)
+    _act(cases.CaseAction.CANCEL, case_id)
 
 
 def replay(
@@ -193,7 +198,7 @@ def workers_list(
     from revbridge.cli.config import require_policy
     from revbridge.config.load import load_policy
     from revbridge.config.policy import Fleet
-    from revbridge.store import workers
+    from revbridge.service import fleet as workers
 
     settings = Settings()
     if policy is not None:
@@ -204,9 +209,8 @@ def workers_list(
         fleet = Fleet()
     engine = open_existing(settings)
     now = datetime.now(UTC)
-    with engine.connect() as conn:
-        everyone = workers.everyone(conn)
-        alive = {w.executor_id for w in workers.fleet(conn, fleet.worker_timeout_s, now)}
+    everyone = workers.everyone(engine)
+    alive = workers.alive(engine, fleet.worker_timeout_s, now)
     table = Table("worker", "host", "pid", "last heartbeat", "state")
     for w in everyone:
         if w.recovered_by is not None:

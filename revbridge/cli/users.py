@@ -20,7 +20,7 @@ from revbridge.api.auth import ROLES
 from revbridge.app import open_store
 from revbridge.cli.database import open_existing
 from revbridge.config.settings import Settings
-from revbridge.store import audit, console_users
+from revbridge.service import access
 
 app = typer.Typer(help="Console users: create, list, disable.", no_args_is_help=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -58,25 +58,16 @@ def create(
     if not name.strip() or len(name) > 200:
         raise typer.BadParameter("name: 1 to 200 characters")
     password = _password(password_stdin)
-    engine = open_store(Settings())
-    with engine.begin() as conn:
-        user = console_users.create_user(conn, username, name.strip(), role, password)
-        audit.append(
-            conn,
-            actor=getpass.getuser(),
-            action="console_user.created",
-            subject=f"console:{user.username}",
-            after={"name": user.display_name, "role": user.role},
-        )
+    user = access.create_user(
+        open_store(Settings()), username, name.strip(), role, password, getpass.getuser()
+    )
     out.print(f"console user {user.username} ({user.role}) created")
 
 
 @app.command("list")
 def listing() -> None:
     """Every console user: username, name, role, created, disabled (never the hash)."""
-    engine = open_existing(Settings())
-    with engine.connect() as conn:
-        users = console_users.listing(conn)
+    users = access.users(open_existing(Settings()))
     table = Table("username", "name", "role", "created", "disabled")
     for u in users:
         table.add_row(
@@ -92,14 +83,6 @@ def listing() -> None:
 @app.command("disable")
 def disable(username: str = typer.Argument(..., help="The user to disable.")) -> None:
     """Disable a user at once: their sessions end and they cannot sign in again."""
-    engine = open_existing(Settings())
-    with engine.begin() as conn:
-        if not console_users.disable_user(conn, username):
-            raise typer.BadParameter(f"no enabled console user {username}")
-        audit.append(
-            conn,
-            actor=getpass.getuser(),
-            action="console_user.disabled",
-            subject=f"console:{username}",
-        )
+    if not access.disable_user(open_existing(Settings()), username, getpass.getuser()):
+        raise typer.BadParameter(f"no enabled console user {username}")
     out.print(f"console user {username} disabled")

@@ -14,8 +14,8 @@ from revbridge.config.policy import Policy
 from revbridge.console.rendering import page
 from revbridge.console.session import ConsoleDep, SignedIn
 from revbridge.observability.redaction import scrub_text
-from revbridge.store import config_versions
-from revbridge.store.config_versions import ConfigVersion
+from revbridge.service import policies
+from revbridge.service.policies import ConfigVersion
 
 router = APIRouter()
 HISTORY = 50
@@ -44,8 +44,7 @@ def configuration(
     console: ConsoleDep,
     version: Annotated[int | None, Query(ge=1, le=2**31)] = None,
 ) -> HTMLResponse:
-    with console.context.engine.connect() as conn:
-        versions = config_versions.history(conn, HISTORY)
+    versions = policies.history(console.context.engine, HISTORY)
     if not versions and version is None:
         return page(request, "config.html", user, versions=[], selected=None)
     index = (

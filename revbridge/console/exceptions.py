@@ -25,11 +25,11 @@ from revbridge.console.rendering import page
 from revbridge.console.session import Actor, ConsoleDep, ConsoleUser, Posted, SignedIn
 from revbridge.observability.redaction import scrub
 from revbridge.service import cases
-from revbridge.service.cases import CaseRow
-from revbridge.service.figures import CASE_OWNERS
+from revbridge.service.cases import CaseState, ExceptionCase, Owner
 
 router = APIRouter()
-STATES = ("open", "resolved", "all")
+ALL = "all"
+STATES: tuple[str, ...] = (*CaseState, ALL)
 AGES: dict[str, timedelta | None] = {
     "": None,
     "15m": timedelta(minutes=15),
@@ -58,22 +58,22 @@ def queue(
     user: SignedIn,
     console: ConsoleDep,
     owner: str = "",
-    state: str = "open",
+    state: str = CaseState.OPEN,
     age: Annotated[str, Query(max_length=8)] = "",
 ) -> HTMLResponse:
     """The queue, oldest first, grouped by owner."""
-    if owner and owner not in CASE_OWNERS:
-        raise HTTPException(400, f"owner must be one of {', '.join(CASE_OWNERS)}.")
+    if owner and owner not in tuple(Owner):
+        raise HTTPException(400, f"owner must be one of {', '.join(Owner)}.")
     if state not in STATES or age not in AGES:
         raise HTTPException(400, "state must be open, resolved or all; age one of the choices.")
     rows = cases.listed(
         console.context.engine,
-        owner=owner or None,
-        state=None if state == "all" else state,
+        owner=Owner(owner) if owner else None,
+        state=None if state == ALL else CaseState(state),
         older_than=AGES[age],
         limit=500,
     )
-    groups = {o: [r for r in rows if r.owner == o] for o in CASE_OWNERS}
+    groups: dict[str, list[ExceptionCase]] = {o: [r for r in rows if r.owner == o] for o in Owner}
     groups.update({r.owner: [x for x in rows if x.owner == r.owner] for r in rows})
     return page(
         request,
@@ -84,7 +84,7 @@ def queue(
         owner=owner,
         state=state,
         age=age,
-        owners=CASE_OWNERS,
+        owners=tuple(Owner),
         states=STATES,
         ages=[a for a in AGES if a],
         limits=_limits(console),
@@ -92,7 +92,7 @@ def queue(
     )
 
 
-def _case(console: ConsoleDep, case_id: str) -> CaseRow:
+def _case(console: ConsoleDep, case_id: str) -> ExceptionCase:
     if len(case_id) > 64:
         raise HTTPException(404, "There is no such exception case.")
     row = cases.get(console.context.engine, case_id)
@@ -101,7 +101,7 @@ def _case(console: ConsoleDep, case_id: str) -> CaseRow:
     return row
 
 
-def _owned(console: ConsoleDep, case_id: str, user: ConsoleUser) -> CaseRow:
+def _owned(console: ConsoleDep, case_id: str, user: ConsoleUser) -> ExceptionCase:
     row = _case(console, case_id)
     if not may_act_on(user, row.owner):
         raise HTTPException(

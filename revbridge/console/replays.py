@@ -19,8 +19,8 @@ from revbridge.api.routes import replays
 from revbridge.console.rendering import page
 from revbridge.console.session import Actor, ConsoleDep, Form, Posted, SignedIn, needs
 from revbridge.service import replays as service
+from revbridge.service.cases import Owner
 from revbridge.service.deals import Status
-from revbridge.service.figures import CASE_OWNERS
 
 router = APIRouter()
 WHAT = "replay deals"
@@ -60,7 +60,7 @@ def replay_form(request: Request, user: SignedIn) -> HTMLResponse:
         "replays.html",
         user,
         statuses=[s.value for s in Status],
-        owners=CASE_OWNERS,
+        owners=tuple(Owner),
         values={"status": "exception"},
     )
 

@@ -20,7 +20,7 @@ from starlette.datastructures import ImmutableMultiDict
 from revbridge.api.auth import ROLE_SCOPES, Principal
 from revbridge.api.deps import ApiContext
 from revbridge.api.ratelimit import RateLimiter
-from revbridge.store import console_users
+from revbridge.service import access
 
 COOKIE = "rb_console"
 LOGIN_COOKIE = "rb_console_login"
@@ -67,8 +67,7 @@ def signed_in(request: Request, console: ConsoleDep) -> ConsoleUser:
     token = request.cookies.get(COOKIE, "")
     if not token or len(token) > 200:
         raise HTTPException(401, "Sign in to continue.")
-    with console.context.engine.connect() as conn:
-        session = console_users.lookup_session(conn, token)
+    session = access.session(console.context.engine, token)
     if session is None or session.role not in ROLE_SCOPES:
         raise HTTPException(401, "Your session has ended. Sign in again.")
     return ConsoleUser(

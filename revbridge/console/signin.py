@@ -5,7 +5,7 @@ cookie and the same value in the form). A failed attempt says only that the user
 password is wrong; attempts are throttled per client address (the socket's peer, or the
 address a trusted proxy forwarded: :mod:`revbridge.api.proxies`), and a throttled attempt
 is a 429 with ``Retry-After``. Passwords are never logged. Signing in starts a session
-(see :mod:`revbridge.store.console_users`); signing out ends it.
+(see :mod:`revbridge.service.access`); signing out ends it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from revbridge.console.session import (
     Posted,
     same_token,
 )
-from revbridge.store import audit, console_users
+from revbridge.service import access
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -86,24 +86,16 @@ def login(request: Request, form: Posted, console: ConsoleDep) -> Response:
     username, password = form.get("username", "").strip(), form.get("password", "")
     if not username or not password or len(username) > 80 or len(password) > 1024:
         return _login_form(request, 401, FAILED)
-    engine = console.context.engine
-    with engine.begin() as conn:
-        user = console_users.authenticate(conn, username, password)
-        if user is None:
-            log.info("console sign-in refused", extra={"client": client})
-            return _login_form(request, 401, FAILED)
-        token = console_users.open_session(conn, user.username)
-        audit.append(
-            conn,
-            actor=f"console:{user.username} ({user.role})",
-            action="console.signed_in",
-            subject=f"console:{user.username}",
-        )
+    signed = access.sign_in(console.context.engine, username, password)
+    if signed is None:
+        log.info("console sign-in refused", extra={"client": client})
+        return _login_form(request, 401, FAILED)
+    _user, token = signed
     response = RedirectResponse(_next(request, form.get("next", "")), 303)
     response.set_cookie(
         COOKIE,
         token,
-        max_age=int(console_users.SESSION_TTL.total_seconds()),
+        max_age=int(access.SESSION_TTL.total_seconds()),
         path=_base(request) or "/",
         httponly=True,
         samesite="lax",
@@ -116,8 +108,7 @@ def login(request: Request, form: Posted, console: ConsoleDep) -> Response:
 @router.post("/logout")
 def logout(request: Request, user: Actor, console: ConsoleDep) -> Response:
     """End the session and go back to the sign-in page."""
-    with console.context.engine.begin() as conn:
-        console_users.close_session(conn, request.cookies.get(COOKIE, ""))
+    access.close_session(console.context.engine, request.cookies.get(COOKIE, ""))
     response = RedirectResponse(f"{_base(request)}/login", 303)
     response.delete_cookie(COOKIE, path=_base(request) or "/", httponly=True, samesite="lax")
     return response

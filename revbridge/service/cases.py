@@ -11,16 +11,17 @@ from datetime import timedelta
 
 from revbridge.cases import actions
 from revbridge.cases.actions import ACTIONS, CaseActionError, Signal
+from revbridge.cases.model import CaseAction, CaseState, ExceptionCase, Owner
 from revbridge.service.database import Database
 from revbridge.store import cases
-from revbridge.store.cases import OPEN, RESOLVED, CaseRow
 
 __all__ = [
     "ACTIONS",
-    "OPEN",
-    "RESOLVED",
+    "CaseAction",
     "CaseActionError",
-    "CaseRow",
+    "CaseState",
+    "ExceptionCase",
+    "Owner",
     "Signal",
     "act",
     "assign",
@@ -32,22 +33,22 @@ __all__ = [
 def listed(
     database: Database,
     *,
-    owner: str | None = None,
-    state: str | None = OPEN,
+    owner: Owner | None = None,
+    state: CaseState | None = CaseState.OPEN,
     older_than: timedelta | None = None,
     limit: int = 200,
-) -> list[CaseRow]:
+) -> list[ExceptionCase]:
     """Cases oldest first, of ``owner`` (all when None) in ``state`` (all when None)."""
     with database.connect() as conn:
         return cases.search(conn, owner=owner, state=state, older_than=older_than, limit=limit)
 
 
-def get(database: Database, case_id: str) -> CaseRow | None:
+def get(database: Database, case_id: str) -> ExceptionCase | None:
     with database.connect() as conn:
         return cases.get(conn, case_id)
 
 
-def act(database: Database, case_id: str, action: str, actor: str, signal: Signal) -> CaseRow:
+def act(database: Database, case_id: str, action: str, actor: str, signal: Signal) -> ExceptionCase:
     """Check, audit and deliver ``action`` on the case (:func:`revbridge.cases.actions.act`)."""
     return actions.act(database, case_id, action, actor, signal)
 

@@ -68,6 +68,16 @@ def upgrade_existing(database: Database, url: str) -> None:
         migrate.upgrade(database)
 
 
+def upgrade(database: Database) -> str | None:
+    """Create or migrate revbridge's tables to the newest version; the revision reached."""
+    return migrate.upgrade(database)
+
+
+def shown_of(database: Database) -> str:
+    """The database's URL as printed: the password hidden."""
+    return database.url.render_as_string(hide_password=True)
+
+
 def upgrade_reachable(database: Database, url: str) -> None:
     """Create or migrate revbridge's tables once the database answers."""
     _revision(database, url)

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, select
 
+from revbridge.cases.model import CaseState, Owner
 from revbridge.config.policy import Sla
 from revbridge.observability.business_metrics import (
     BusinessCollector,
@@ -32,11 +33,10 @@ from revbridge.observability.business_metrics import (
     quote_to_order_samples,
 )
 from revbridge.service.database import Database
-from revbridge.store import alerts, cases
+from revbridge.store import alerts
 from revbridge.store.deals import Status
 from revbridge.store.tables import deal_steps, deals, exception_cases
 
-CASE_OWNERS = ("sales_ops", "finance_ops", "integration_support")
 #: Window name → (length, bucket).
 WINDOWS: dict[str, tuple[timedelta, timedelta]] = {
     "1h": (timedelta(hours=1), timedelta(minutes=5)),
@@ -70,7 +70,7 @@ class Series:
 
 @dataclass(frozen=True)
 class OwnerAges:
-    owner: str
+    owner: Owner
     sla_s: int
     open: int
     within_half: int  # younger than half the SLA
@@ -147,12 +147,12 @@ def crm_to_erp(conn: Connection, start: datetime) -> list[Sample]:
 def owner_ages(conn: Connection, now: datetime, sla: Sla) -> list[OwnerAges]:
     rows = conn.execute(
         select(exception_cases.c.owner, exception_cases.c.created_at).where(
-            exception_cases.c.state == cases.OPEN
+            exception_cases.c.state == CaseState.OPEN
         )
     ).all()
     limits = {str(owner): int(age) for owner, age in sla.case_age_max_s.items()}
     result = []
-    for owner in CASE_OWNERS:
+    for owner in Owner:
         limit = limits.get(owner, 86400)
         ages = [elapsed(now, created) for who, created in rows if who == owner]
         result.append(

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from revbridge.api.auth import Auditor
 from revbridge.api.deps import Context
-from revbridge.store import audit
+from revbridge.service import audit
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 

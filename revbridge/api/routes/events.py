@@ -15,7 +15,6 @@ event whose data sets a field another system of record owns is refused with 409.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -29,9 +28,7 @@ from revbridge.api.problems import payload_problem, problem
 from revbridge.canonical.events import BusinessEvent, EventType, from_binary
 from revbridge.canonical.ids import check_id_characters
 from revbridge.ingress.payloads import PayloadError, read_json
-from revbridge.store import audit, inbox
-from revbridge.store.inbox import InboundEvent, Outcome
-from revbridge.stream import sql_log
+from revbridge.service import events
 
 router = APIRouter(prefix="/events", tags=["events"])
 STRUCTURED = "application/cloudevents+json"
@@ -148,46 +145,20 @@ async def ingest(request: Request, context: Context, who: EventWriter) -> Any:
 
 
 def _record(context: ApiContext, who: Principal, event: BusinessEvent) -> Ingested:
-    structured = json.loads(event.model_dump_json(exclude_none=True))
-    inbound = InboundEvent(
-        source=event.source,
-        event_id=event.id,
-        event_type=event.type.ce_type,
-        payload=structured,
-        correlation_id=event.correlationid,
-    )
-    with context.engine.begin() as conn:
-        outcome = inbox.record(conn, inbound)
-        offset = None
-        if outcome is Outcome.NEW:
-            offset = sql_log.append(conn, structured)
-            audit.append(
-                conn,
-                actor=who.actor,
-                action="event.ingested",
-                subject=f"{event.source}#{event.id}",
-                after={"type": event.type.ce_type, "offset": offset},
-                correlation_id=event.correlationid,
-            )
-    new = outcome is Outcome.NEW
+    recorded = events.record(context.engine, event, who.actor)
     return Ingested(
-        id=event.id, source=event.source, outcome="new" if new else "duplicate", offset=offset
+        id=event.id,
+        source=event.source,
+        outcome="new" if recorded.new else "duplicate",
+        offset=recorded.offset,
     )
 
 
 def _record_conflict(
     context: ApiContext, who: Principal, event: BusinessEvent, found: list[ownership.Conflict]
 ) -> None:
-    with context.engine.begin() as conn:
-        audit.append(
-            conn,
-            actor=who.actor,
-            action="ownership.conflict",
-            subject=f"{event.source}#{event.id}",
-            before=None,
-            after={"refused": [c.rule for c in found], "writer": found[0].writer},
-            correlation_id=event.correlationid,
-        )
+    refused = {"refused": [c.rule for c in found], "writer": found[0].writer}
+    events.refuse(context.engine, event, who.actor, refused)
 
 
 @router.get("", response_model=EventPage)
@@ -198,7 +169,7 @@ def read_events(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EventPage:
     """Canonical events with an offset greater than ``after``, oldest first."""
-    rows = sql_log.read(context.engine, after=after, limit=limit)
+    rows = events.read(context.engine, after=after, limit=limit)
     return EventPage(
         events=[LoggedEvent(offset=r.offset, event=r.event) for r in rows],
         next_after=rows[-1].offset if rows else after,

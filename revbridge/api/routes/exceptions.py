@@ -22,10 +22,9 @@ from revbridge.api.parameters import PathId
 from revbridge.api.problems import problem
 from revbridge.canonical.ids import check_id_characters
 from revbridge.service import cases
-from revbridge.service.cases import CaseRow
+from revbridge.service.cases import CaseAction, CaseState, ExceptionCase, Owner
 
 router = APIRouter(prefix="/exceptions", tags=["exceptions"])
-CaseOwner = Literal["sales_ops", "finance_ops", "integration_support"]
 
 
 class Case(BaseModel):
@@ -55,7 +54,7 @@ class CaseList(BaseModel):
 
 class ActionCommand(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    action: Literal["retry", "resume", "compensate", "cancel"]
+    action: CaseAction
 
 
 class AssignCommand(BaseModel):
@@ -71,7 +70,7 @@ class ActionAccepted(BaseModel):
     status: Literal["requested"] = "requested"
 
 
-def case_view(row: CaseRow, full: bool = False) -> Case:
+def case_view(row: ExceptionCase, full: bool = False) -> Case:
     return Case(
         case_id=row.case_id,
         deal=row.deal_key,
@@ -98,7 +97,7 @@ def case_view(row: CaseRow, full: bool = False) -> Case:
 def list_cases(
     context: Context,
     _who: Reader,
-    owner: CaseOwner | None = None,
+    owner: Owner | None = None,
     state: Literal["open", "resolved", "all"] = "open",
     older_than_s: Annotated[int | None, Query(ge=0, le=10**9)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
@@ -107,14 +106,14 @@ def list_cases(
     rows = cases.listed(
         context.engine,
         owner=owner,
-        state=None if state == "all" else state,
+        state=None if state == "all" else CaseState(state),
         older_than=None if older_than_s is None else timedelta(seconds=older_than_s),
         limit=limit,
     )
     return CaseList(cases=[case_view(r) for r in rows])
 
 
-def _case(context: ApiContext, case_id: str) -> CaseRow:
+def _case(context: ApiContext, case_id: str) -> ExceptionCase:
     row = cases.get(context.engine, case_id)
     if row is None:
         raise HTTPException(404, f"no exception case {case_id}")
@@ -127,7 +126,7 @@ def show_case(case_id: PathId, context: Context, _who: Reader) -> Case:
     return case_view(_case(context, case_id), full=True)
 
 
-def _owned(context: ApiContext, case_id: str, who: Principal) -> CaseRow:
+def _owned(context: ApiContext, case_id: str, who: Principal) -> ExceptionCase:
     row = _case(context, case_id)
     if not may_act_on(who, row.owner):
         raise HTTPException(403, f"case {case_id} belongs to {row.owner}, not to {who.role}")

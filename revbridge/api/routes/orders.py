@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 from datetime import UTC, datetime
 from typing import Literal
@@ -28,7 +27,7 @@ from revbridge.canonical import Customer, ExternalRef, Order, correlation_id_for
 from revbridge.ingress.deals import ClosedWon, accept
 from revbridge.ports import DealPackage
 from revbridge.rules.readiness import plan
-from revbridge.store import audit, packages
+from revbridge.service import orders
 
 router = APIRouter(prefix="/orders", tags=["orders"])
 log = logging.getLogger(__name__)
@@ -76,7 +75,7 @@ async def submit_order(
                 for f in findings
             ],
         )
-    ref = ExternalRef(system=packages.SOURCE, id=order.order_id)
+    ref = ExternalRef(system=orders.SOURCE, id=order.order_id)
     body = await request.body()
     version = hashlib.sha256(body).hexdigest()[:32]
     package = DealPackage(
@@ -90,7 +89,7 @@ async def submit_order(
     )
     await asyncio.to_thread(_store, context, who, str(ref), package)
     signal = ClosedWon(
-        source=packages.SOURCE,
+        source=orders.SOURCE,
         event_id=f"{order.order_id}:{version}",
         deal=ref,
         version=version,
@@ -115,14 +114,4 @@ async def submit_order(
 
 
 def _store(context: ApiContext, who: Principal, key: str, package: DealPackage) -> None:
-    data = json.loads(package.model_dump_json())
-    with context.engine.begin() as conn:
-        new = packages.save(conn, key, data, who.actor)
-        audit.append(
-            conn,
-            actor=who.actor,
-            action="order.submitted" if new else "order.resubmitted",
-            subject=key,
-            after={"total": data["order"]["total"], "version": package.version},
-            correlation_id=package.order.correlation_id,
-        )
+    orders.submit(context.engine, key, package, who.actor)

@@ -9,7 +9,7 @@ the application layer's (:mod:`revbridge.service.replays`), shared with the cons
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -18,6 +18,7 @@ from revbridge.api.auth import Replayer
 from revbridge.api.deps import JSON_BODY, ApiContext, Context
 from revbridge.canonical.ids import check_id_characters
 from revbridge.service import replays
+from revbridge.service.cases import Owner
 from revbridge.service.deals import Deal, Status
 from revbridge.service.replays import MAX_DEALS
 
@@ -33,7 +34,7 @@ StepName = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(che
 class ReplayFilter(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Status | None = None
-    owner: Literal["sales_ops", "finance_ops", "integration_support"] | None = None
+    owner: Owner | None = None
 
 
 class ReplayCommand(BaseModel):
