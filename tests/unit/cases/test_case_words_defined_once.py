@@ -7,8 +7,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 from revbridge.cases.model import CaseAction, Owner
 
 PACKAGE = Path(__file__).resolve().parents[3] / "revbridge"
@@ -39,8 +37,5 @@ def _typed_again() -> list[str]:
     return found
 
 
-@pytest.mark.xfail(
-    strict=False, reason="the API, console and CLI still type owners and actions as strings"
-)
 def test_owners_and_case_actions_are_typed_only_in_cases() -> None:
     assert _typed_again() == []
