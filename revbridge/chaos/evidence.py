@@ -64,20 +64,6 @@ def fault_counts(urls: dict[str, str]) -> dict[str, dict[str, int]]:
     }
 
 
-def workflow_statuses(database_url: str) -> dict[str, str]:
-    """DBOS's status of every workflow (``SUCCESS``, ``PENDING``, ``ENQUEUED``, ``ERROR``...)."""
-    from dbos import DBOSClient
-
-    from revbridge.flows.runtime import system_database_url
-
-    client = DBOSClient(system_database_url=system_database_url(database_url))
-    try:
-        found = client.list_workflows(load_input=False, load_output=False)
-        return {w.workflow_id: str(w.status) for w in found}
-    finally:
-        client.destroy()
-
-
 def gather(
     urls: dict[str, str],
     engine: Engine,

@@ -29,13 +29,14 @@ from sqlalchemy import Engine
 from revbridge.app import open_store
 from revbridge.bench.estate import sandbox_processes
 from revbridge.chaos.deliveries import Replayed, Replayer
-from revbridge.chaos.evidence import Evidence, gather, workflow_statuses
+from revbridge.chaos.evidence import Evidence, gather
 from revbridge.chaos.faults import FaultRates, Injected, fault_plan
 from revbridge.chaos.invariants import Check, check_all
 from revbridge.chaos.workers import Kill, KillPlan, WorkerProcess, stop_all, wait_listening
 from revbridge.config.example import EXAMPLE_POLICY
 from revbridge.config.load import load_policy
 from revbridge.config.settings import Settings
+from revbridge.flows.runtime import workflow_statuses
 from revbridge.store import deals
 from revbridge.testing.estate import SANDBOX_ENV, LocalEstate
 from revbridge.testing.servers import free_port
