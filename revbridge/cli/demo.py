@@ -227,20 +227,18 @@ def _database_url(workdir: Path) -> str:
 
 
 def _all_deals(engine: Any) -> list[Any]:
-    from revbridge.store import deals as deal_store
+    from revbridge.service import deals
 
-    with engine.connect() as conn:
-        return deal_store.by_status(conn, limit=100_000)
+    return deals.search(engine, limit=100_000)
 
 
 def _summary(
     engine: Any, manifest: dict[str, str | None], counts: Counter[str], elapsed: float
 ) -> dict[str, Any]:
-    from revbridge.store import cases
+    from revbridge.service import cases
 
     rows = _all_deals(engine)
-    with engine.connect() as conn:
-        open_cases = cases.search(conn, limit=100_000)
+    open_cases = cases.listed(engine, limit=100_000)
     q2o = [
         (d.accepted_at - d.closed_at).total_seconds() for d in rows if d.accepted_at and d.closed_at
     ]

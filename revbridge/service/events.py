@@ -1,8 +1,8 @@
 """Canonical events: recorded once from any source, appended to the event log, audited;
 read back by offset; and an ownership refusal audited.
 
-The API's ``POST /v1/events`` and ``GET /v1/events`` call these; a duplicate (the same
-source and id again) changes nothing.
+The API's ``POST /v1/events``, ``GET /v1/events`` and billing webhooks call these; a
+duplicate (the same source and id again) changes nothing.
 """
 
 from __future__ import annotations
@@ -11,14 +11,15 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from revbridge.canonical.events import BusinessEvent
+from revbridge.canonical.events import BusinessEvent, EventType
+from revbridge.ports import BillingEvent
 from revbridge.service.database import Database
-from revbridge.store import audit, inbox
+from revbridge.store import audit, deals, inbox
 from revbridge.store.inbox import InboundEvent, Outcome
 from revbridge.stream import sql_log
 from revbridge.stream.sql_log import LoggedEvent
 
-__all__ = ["LoggedEvent", "Recorded", "read", "record", "refuse"]
+__all__ = ["LoggedEvent", "Recorded", "read", "record", "record_billing_event", "refuse"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,37 @@ def record(database: Database, event: BusinessEvent, actor: str) -> Recorded:
                 subject=f"{event.source}#{event.id}",
                 after={"type": event.type.ce_type, "offset": offset},
                 correlation_id=event.correlationid,
+            )
+    return Recorded(new=outcome is Outcome.NEW, offset=offset)
+
+
+def record_billing_event(database: Database, event: BillingEvent) -> Recorded:
+    """Record a billing system's signed event once: the inbox, its canonical event (if it
+    has one) in the event log, the deal's invoice time for a posted invoice, the audit log."""
+    canonical = event.canonical
+    inbound = InboundEvent(
+        source=event.source,
+        event_id=event.event_id,
+        event_type=event.event_type,
+        payload=event.payload,
+        correlation_id=None if canonical is None else canonical.correlationid,
+    )
+    offset = None
+    with database.begin() as conn:
+        outcome = inbox.record(conn, inbound)
+        if outcome is Outcome.NEW:
+            if canonical is not None:
+                offset = sql_log.append(
+                    conn, json.loads(canonical.model_dump_json(exclude_none=True))
+                )
+                if canonical.type is EventType.INVOICE_POSTED:
+                    deals.mark_invoiced(conn, canonical.correlationid, canonical.time)
+            audit.append(
+                conn,
+                actor=f"webhook:{event.source} (signature)",
+                action="webhook.received",
+                subject=f"{event.source}#{event.event_id}",
+                after={"type": inbound.event_type, "offset": offset},
             )
     return Recorded(new=outcome is Outcome.NEW, offset=offset)
 

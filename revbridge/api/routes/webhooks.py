@@ -16,7 +16,6 @@ signed CRM change events, served here.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from typing import Any, Literal
 
@@ -26,14 +25,11 @@ from pydantic import BaseModel
 
 from revbridge.api.deps import ApiContext, Context
 from revbridge.api.problems import payload_problem, problem
-from revbridge.canonical.events import EventType
 from revbridge.errors import AuthError
 from revbridge.ingress.payloads import PayloadError
 from revbridge.ingress.webhooks import webhook_app
 from revbridge.ports import BillingEvent
-from revbridge.store import audit, deals, inbox
-from revbridge.store.inbox import InboundEvent, Outcome
-from revbridge.stream import sql_log
+from revbridge.service import events
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
@@ -57,11 +53,11 @@ _RAW_JSON = {
 async def stripe(request: Request, context: Context) -> Any:
     """A Stripe event, verified by its signature."""
     body = await request.body()
-    events = context.billing_events
-    if events is None:
+    reader = context.billing_events
+    if reader is None:
         return problem(400, "no Stripe webhook secret is configured", kind="signature")
     try:
-        event = events.read_event(request.headers, body, time.time())
+        event = reader.read_event(request.headers, body, time.time())
     except AuthError as exc:
         return problem(400, str(exc), kind="signature", title="Signature rejected")
     except PayloadError as exc:
@@ -72,36 +68,12 @@ async def stripe(request: Request, context: Context) -> Any:
 
 
 def _record(context: ApiContext, event: BillingEvent) -> JSONResponse:
-    canonical = event.canonical
-    inbound = InboundEvent(
-        source=event.source,
-        event_id=event.event_id,
-        event_type=event.event_type,
-        payload=event.payload,
-        correlation_id=None if canonical is None else canonical.correlationid,
-    )
-    offset = None
-    with context.engine.begin() as conn:
-        outcome = inbox.record(conn, inbound)
-        if outcome is Outcome.NEW:
-            if canonical is not None:
-                offset = sql_log.append(
-                    conn, json.loads(canonical.model_dump_json(exclude_none=True))
-                )
-                if canonical.type is EventType.INVOICE_POSTED:
-                    deals.mark_invoiced(conn, canonical.correlationid, canonical.time)
-            audit.append(
-                conn,
-                actor=f"webhook:{event.source} (signature)",
-                action="webhook.received",
-                subject=f"{event.source}#{event.event_id}",
-                after={"type": inbound.event_type, "offset": offset},
-            )
+    recorded = events.record_billing_event(context.engine, event)
     receipt = WebhookReceipt(
         id=event.event_id,
-        outcome="new" if outcome is Outcome.NEW else "duplicate",
-        canonical_type=None if canonical is None else canonical.type.ce_type,
-        offset=offset,
+        outcome="new" if recorded.new else "duplicate",
+        canonical_type=None if event.canonical is None else event.canonical.type.ce_type,
+        offset=recorded.offset,
     )
     return JSONResponse(receipt.model_dump(), status_code=200)
 
