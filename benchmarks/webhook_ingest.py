@@ -25,6 +25,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from revbridge.config.example import EXAMPLE_POLICY
 from revbridge.store.db import create_store_engine
 from revbridge.store.tables import inbox
 from revbridge.testing.servers import free_port
@@ -129,7 +130,7 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="revbridge-ingest-"))
     url = f"sqlite:///{workdir / 'revbridge.db'}"
-    policy = Path(__file__).resolve().parents[1] / "examples" / "revbridge.yaml"
+    policy = EXAMPLE_POLICY
     port = free_port()
     env = {
         **os.environ,

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "revbridge.yaml"
+from revbridge.config.example import EXAMPLE_POLICY
+
+EXAMPLE = EXAMPLE_POLICY
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,9 @@ and anything unexpected is ``integration.defect``. The policy maps each class to
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from revbridge.config.example import EXAMPLE_POLICY
 from revbridge.config.load import load_policy
 from revbridge.config.policy import FAILURE_CLASSES
 from revbridge.errors import (
@@ -28,7 +27,7 @@ from revbridge.errors import (
 from revbridge.flows.outcomes import failure_from_error
 from revbridge.observability import redaction
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "revbridge.yaml"
+EXAMPLE = EXAMPLE_POLICY
 
 
 @pytest.mark.parametrize(

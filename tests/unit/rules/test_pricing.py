@@ -4,16 +4,16 @@ tolerance and largest discount; zero and negative lines only where the policy al
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from revbridge.canonical import Customer, ExternalRef, Money, Order, OrderLine, ProductKind
+from revbridge.config.example import EXAMPLE_POLICY
 from revbridge.config.load import load_policy
 from revbridge.config.policy import Policy, Pricing
 from revbridge.rules.readiness import Deal, pricing
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "revbridge.yaml"
+EXAMPLE = EXAMPLE_POLICY
 LIST_PRICE = Decimal("9600.00")  # SUB-PLATFORM-ANNUAL in GBP
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -25,6 +24,7 @@ from revbridge.canonical import (
     OrderLine,
     ProductKind,
 )
+from revbridge.config.example import EXAMPLE_POLICY
 from revbridge.config.load import load_policy
 from revbridge.config.policy import Policy
 from revbridge.ports import OrderPlan
@@ -42,7 +42,7 @@ from revbridge.rules.readiness import (
     tax_nexus,
 )
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "revbridge.yaml"
+EXAMPLE = EXAMPLE_POLICY
 
 NEW_YORK = Address(line1="1 Main St", city="Albany", region="NY", postal_code="12207", country="US")
 FLORIDA = Address(line1="2 Ocean Dr", city="Miami", region="FL", postal_code="33139", country="US")
