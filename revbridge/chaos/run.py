@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 
 from revbridge.app import open_store
 from revbridge.bench.estate import sandbox_processes
+from revbridge.cases.model import CaseState
 from revbridge.chaos.deliveries import Replayed, Replayer
 from revbridge.chaos.evidence import Evidence, gather
 from revbridge.chaos.faults import FaultRates, Injected, fault_plan
@@ -150,7 +151,7 @@ def _conclude(report: ChaosReport, evidence: Evidence) -> None:
     report.relay = evidence.cdc_delivery
     report.duplicates_suppressed = evidence.duplicates_suppressed
     report.activated = sum(d.status.value == "activated" for d in evidence.deals.values())
-    open_cases = [c for cs in evidence.cases.values() for c in cs if c.state == "open"]
+    open_cases = [c for cs in evidence.cases.values() for c in cs if c.state == CaseState.OPEN]
     report.held = dict(Counter(c.failure_class for c in open_cases))
     clean = {f"salesforce:{o}" for o, defect in evidence.closed.items() if defect is None}
     report.held_clean = [

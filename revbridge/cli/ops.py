@@ -12,7 +12,6 @@ from rich.table import Table
 from revbridge.app import database_url
 from revbridge.canonical import ExternalRef
 from revbridge.cli.database import open_existing, shown
-from revbridge.config.policy import OWNERS
 from revbridge.config.settings import Settings
 from revbridge.flows import runtime
 from revbridge.service import cases, deals, replays
@@ -25,13 +24,13 @@ STATES: tuple[str, ...] = (*cases.CaseState, ALL)
 
 @exceptions_app.command("list")
 def list_cases(
-    owner: str | None = typer.Option(None, help=" or ".join(OWNERS)),
+    owner: str | None = typer.Option(None, help=" or ".join(cases.Owner)),
     state: str = typer.Option(cases.CaseState.OPEN.value, help=" or ".join(STATES)),
 ) -> None:
     """The exception queue, oldest first."""
-    if owner is not None and owner not in OWNERS:
+    if owner is not None and owner not in tuple(cases.Owner):
         raise typer.BadParameter(
-            f"unknown owner {owner!r}; owners are {', '.join(OWNERS)}", param_hint="--owner"
+            f"unknown owner {owner!r}; owners are {', '.join(cases.Owner)}", param_hint="--owner"
         )
     if state not in STATES:
         raise typer.BadParameter(

@@ -33,7 +33,6 @@ from revbridge.config.systems import (
 __all__ = [
     "FAILURE_CLASSES",
     "OBJECTS",
-    "OWNERS",
     "Alert",
     "Billing",
     "Credential",
@@ -56,7 +55,6 @@ __all__ = [
     "System",
 ]
 
-OWNERS: tuple[Owner, ...] = tuple(Owner)
 
 _RULES = (
     "customer_hierarchy",

@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
+from revbridge.cases.model import ExceptionCase
 from revbridge.service.database import Database
 from revbridge.store import bindings, cases, deals
 from revbridge.store.bindings import Binding
-from revbridge.store.cases import CaseRow
 from revbridge.store.deals import Deal, Stage, Status
 from revbridge.store.tables import audit_log
 from revbridge.store.tables import bindings as binding_rows
@@ -36,7 +36,7 @@ class DealView:
 
     deal: Deal
     timeline: list[dict[str, Any]]
-    cases: list[CaseRow]
+    cases: list[ExceptionCase]
     bindings: list[Binding]
     activity: list[dict[str, Any]]
 

@@ -17,9 +17,6 @@ from revbridge.cases.model import CaseAction, CaseState, ExceptionCase, Owner, a
 from revbridge.store.tables import exception_cases as cases
 
 __all__ = [
-    "OPEN",
-    "RESOLVED",
-    "CaseRow",
     "assign",
     "for_deal",
     "get",
@@ -31,10 +28,7 @@ __all__ = [
     "search",
 ]
 
-OPEN = CaseState.OPEN
-RESOLVED = CaseState.RESOLVED
 #: A case as the store returns it.
-CaseRow = ExceptionCase
 
 
 def _row(row: Any) -> ExceptionCase:

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from revbridge.app import open_store
+from revbridge.cases.model import ExceptionCase
 from revbridge.cli.sandbox import catalog_from_policy
 from revbridge.config.example import EXAMPLE_POLICY
 from revbridge.config.load import load_policy
@@ -171,7 +172,7 @@ class Stack:
             check=False,
         )
 
-    def case_for(self, opportunity: str) -> cases.CaseRow:
+    def case_for(self, opportunity: str) -> ExceptionCase:
         return self.wait(f"a case for {opportunity}", lambda: self.open_case(opportunity))  # type: ignore[no-any-return]
 
     def faults(self, name: str, rules: list[dict[str, Any]]) -> None:
@@ -203,7 +204,7 @@ class Stack:
         with self.engine.connect() as conn:
             return deals.get(conn, deal_key)
 
-    def open_case(self, opportunity: str) -> cases.CaseRow | None:
+    def open_case(self, opportunity: str) -> ExceptionCase | None:
         with self.engine.connect() as conn:
             return cases.open_for_deal(conn, f"salesforce:{opportunity}")
 

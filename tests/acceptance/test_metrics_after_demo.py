@@ -17,7 +17,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
-from revbridge.store import cases
+from revbridge.cases.model import CaseState
 from revbridge.store.db import create_store_engine
 from revbridge.store.tables import deals, exception_cases
 from revbridge.testing.servers import free_port
@@ -90,7 +90,7 @@ def test_metrics_after_the_demo_match_the_store(
         open_cases = conn.execute(
             select(func.count())
             .select_from(exception_cases)
-            .where(exception_cases.c.state == cases.OPEN)
+            .where(exception_cases.c.state == CaseState.OPEN)
         ).scalar_one()
     engine.dispose()
     summary = json.loads((tmp_path / "summary.json").read_text())

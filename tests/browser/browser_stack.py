@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from acceptance_stack import Stack
 
-from revbridge.store import cases
+from revbridge.cases.model import ExceptionCase
 
 
 @dataclass
@@ -18,5 +18,5 @@ class Console:
     clean: list[str]
     defects: list[str]
 
-    def case_for(self, opportunity: str) -> cases.CaseRow:
+    def case_for(self, opportunity: str) -> ExceptionCase:
         return self.stack.case_for(opportunity)

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from revbridge.cases.model import Owner
 from revbridge.cli import main
 from revbridge.config.example import EXAMPLE_POLICY
-from revbridge.config.policy import OWNERS
 from revbridge.observability.logging import CAPTURED_LOGGERS
 from revbridge.store import deals
 from revbridge.store.db import create_store_engine
@@ -154,7 +154,7 @@ def test_an_unknown_owner_is_refused_with_the_owners_there_are(
     assert result.code != 0
     sentence = one_sentence(result)
     assert "bogus" in sentence
-    assert all(owner in sentence for owner in OWNERS)
+    assert all(owner in sentence for owner in Owner)
 
 
 def test_replaying_an_unknown_deal_says_so_in_one_sentence(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
+from revbridge.cases.model import ExceptionCase
 from revbridge.store import bindings, inbox
 from revbridge.store.bindings import BindingConflictError
 from revbridge.store.inbox import InboundEvent, Outcome
@@ -67,7 +68,7 @@ def test_binding_is_idempotent_and_unique_both_ways(store_engine: Engine) -> Non
 def test_repeated_failures_of_a_deal_update_its_one_open_case(store_engine: Engine) -> None:
     from revbridge.store import cases
 
-    def fail(message: str) -> cases.CaseRow:
+    def fail(message: str) -> ExceptionCase:
         with store_engine.begin() as conn:
             case, _ = cases.raise_case(
                 conn,
