@@ -21,22 +21,20 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 
 from revbridge.canonical import ExternalRef
-from revbridge.config.load import load_policy, policy_hash
 from revbridge.config.policy import Policy
 from revbridge.config.settings import Settings
 from revbridge.errors import ConfigError
-from revbridge.ingress.deals import Starter
-from revbridge.observability.metrics import Metrics
 from revbridge.ports import CallsOut, ChangeFeedSource, ChangePushReceiver
-from revbridge.store import config_versions, migrate
-from revbridge.store.budgets import SharedBudgets
 from revbridge.store.db import create_store_engine
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from revbridge.flows import runtime
+    from revbridge.ingress.deals import Starter
     from revbridge.ingress.webhooks import Receiver
+    from revbridge.observability.metrics import Metrics
+    from revbridge.store.budgets import SharedBudgets
 
 
 def database_url(settings: Settings) -> str:
@@ -47,6 +45,8 @@ def open_store(settings: Settings, upgrade: bool = True) -> Engine:
     """The engine on revbridge's database, migrated to the newest schema."""
     engine = create_store_engine(database_url(settings), settings.durability.value)
     if upgrade:
+        from revbridge.store import migrate  # Alembic: only for commands that open the store
+
         migrate.upgrade(engine)
     return engine
 
@@ -66,6 +66,9 @@ def load_and_record_policy(
     engine: Engine, path: Path, who: str | None = None
 ) -> tuple[Policy, str]:
     """Load the policy file and record it as the active config version."""
+    from revbridge.config.load import load_policy, policy_hash
+    from revbridge.store import config_versions
+
     policy = load_policy(path)
     digest = policy_hash(path)
     with engine.begin() as conn:
@@ -99,6 +102,9 @@ def build(
         erp_poll_s=erp_poll_s,
     )
     runtime.install(services)
+    from revbridge.observability.metrics import Metrics
+    from revbridge.store.budgets import SharedBudgets
+
     metrics = Metrics(engine)
     shared = policy.fleet.shared_budgets
     if shared is None:

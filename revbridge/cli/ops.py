@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+from types import ModuleType
 
 import typer
 from rich.console import Console
@@ -13,7 +14,6 @@ from revbridge.app import database_url
 from revbridge.canonical import ExternalRef
 from revbridge.cli.database import open_existing, shown
 from revbridge.config.settings import Settings
-from revbridge.flows import runtime
 from revbridge.service import cases, deals, replays
 
 exceptions_app = typer.Typer(help="Exception cases: the ops work queue.", no_args_is_help=True)
@@ -87,7 +87,7 @@ def _act(action: cases.CaseAction, case_id: str) -> None:
         case_id,
         action,
         getpass.getuser(),
-        lambda wf, msg: runtime.signal_from_outside(url, wf, msg),
+        lambda wf, msg: _runtime().signal_from_outside(url, wf, msg),
     )
     out.print(f"{action} sent to case {case_id}")
 
@@ -139,7 +139,7 @@ def replay(
     url = database_url(settings)
     result = replays.replay(
         engine,
-        lambda wf, step: runtime.replay(url, wf, step),
+        lambda wf, step: _runtime().replay(url, wf, step),
         getpass.getuser(),
         chosen,
         from_step,
@@ -224,3 +224,11 @@ def workers_list(
         table.add_row(w.executor_id, w.host, str(w.pid), f"{age:.0f} s ago", state)
     out.print(table)
     out.print(f"{len(everyone)} worker(s) in {shown(settings)}", markup=False)
+
+
+def _runtime() -> ModuleType:
+    """The flows' runtime (DBOS), imported only by the commands that deliver to workflows,
+    so listing cases or tracing a deal starts without it."""
+    from revbridge.flows import runtime
+
+    return runtime
