@@ -77,3 +77,24 @@ def test_a_cli_command_importing_sqlalchemy_breaks_the_contract(tmp_path: Path) 
     assert result.returncode != 0
     assert "The faces reach data only through the application layer" in result.stdout
     assert "revbridge.cli.shortcut -> sqlalchemy" in result.stdout
+
+
+def test_the_case_model_importing_the_store_breaks_the_contract(tmp_path: Path) -> None:
+    tree = _copy_project(tmp_path)
+    model = tree / "revbridge" / "cases" / "model.py"
+    model.write_text(model.read_text() + "\nimport revbridge.store.cases  # a case saving itself\n")
+    result = _lint(tree)
+    assert result.returncode != 0
+    assert "The case model imports nothing but the canonical model" in result.stdout
+    assert "revbridge.cases.model -> revbridge.store.cases" in result.stdout
+
+
+def test_a_sandbox_importing_revbridge_breaks_the_contract(tmp_path: Path) -> None:
+    tree = _copy_project(tmp_path)
+    (tree / "revbridge_sandboxes" / "shortcut.py").write_text(
+        '"""An emulator that borrows the product\'s model."""\n\nimport revbridge.canonical\n'
+    )
+    result = _lint(tree)
+    assert result.returncode != 0
+    assert "The sandboxes distribution imports nothing of revbridge" in result.stdout
+    assert "revbridge_sandboxes.shortcut -> revbridge.canonical" in result.stdout
