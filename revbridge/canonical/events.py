@@ -30,6 +30,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote, unquote
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -43,7 +44,7 @@ from pydantic import (
 
 from revbridge.canonical.commerce import Order
 from revbridge.canonical.finance import Invoice, Payment
-from revbridge.canonical.ids import CorrelationId
+from revbridge.canonical.ids import CorrelationId, check_id_characters
 from revbridge.canonical.model import CanonicalModel, Instant, Text, utc_now
 
 __all__ = [
@@ -121,6 +122,10 @@ QualifiedEventType = Annotated[
     WithJsonSchema({"type": "string", "enum": [member.ce_type for member in EventType]}),
 ]
 
+VisibleText = Annotated[Text, AfterValidator(check_id_characters)]
+"""An id-like attribute (id, subject, causation, extensions): visible text, no control,
+bidi or other format characters that could spoof what a person reads."""
+
 UriReference = Annotated[
     str,
     StringConstraints(
@@ -144,18 +149,20 @@ class BusinessEvent(CanonicalModel):
         extra="allow",
         json_schema_extra={"propertyNames": {"pattern": "^[a-z0-9]{1,20}$"}},
     )
-    __pydantic_extra__: dict[str, str] = Field(init=False)
+    __pydantic_extra__: dict[str, Annotated[str, AfterValidator(check_id_characters)]] = Field(
+        init=False
+    )
 
     specversion: Literal["1.0"] = "1.0"
-    id: Text = Field(default_factory=lambda: str(uuid.uuid4()))
+    id: VisibleText = Field(default_factory=lambda: str(uuid.uuid4()))
     source: UriReference
     type: QualifiedEventType
-    subject: Text | None = None
+    subject: VisibleText | None = None
     time: Instant = Field(default_factory=utc_now)
     datacontenttype: JsonMediaType = "application/json"
     dataschema: AbsoluteUri | None = None
     correlationid: CorrelationId
-    causationid: Text | None = None
+    causationid: VisibleText | None = None
     schemaversion: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)*$")] = SCHEMA_VERSION
     data: EventData | None = None
 

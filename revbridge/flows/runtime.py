@@ -217,11 +217,6 @@ def _off_the_queue() -> Iterator[None]:
                 buckets[buckets.index(WAITING_BUCKET)] = bucket
 
 
-def waiting_here() -> int:
-    """How many of this worker's deals are waiting (for a person or their account's turn)."""
-    return _get_dbos_instance()._active_workflows_set.count_for_queue(WAITING_BUCKET[0])
-
-
 async def wait_for_action(case_id: str, occurrence: int, timeout_s: float = 3600) -> dict[str, Any]:
     """Inside a workflow: wait durably until an operator acts on this occurrence of the
     case; stale messages (an earlier occurrence, another case) are dropped. The wait holds

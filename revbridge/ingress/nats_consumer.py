@@ -39,7 +39,6 @@ from sqlalchemy import Connection, Engine
 from revbridge.canonical import ExternalRef, correlation_id_for
 from revbridge.canonical.commerce import Order
 from revbridge.canonical.events import BusinessEvent, EventType
-from revbridge.canonical.ids import check_id_characters
 from revbridge.config.settings import Settings
 from revbridge.flows.quote_to_cash import workflow_id
 from revbridge.ingress.deals import Starter
@@ -108,12 +107,6 @@ def parse(body: bytes) -> BusinessEvent:
     too_long = [name for name, value, limit in _inbox_fields(event) if len(value) > limit]
     if too_long:
         raise InvalidEventError(f"too long for the inbox: {', '.join(too_long)}")
-    attributes = [(name, getattr(event, name)) for name in ("id", "source", "subject")]
-    for name, value in [*attributes, *event.extensions.items()]:
-        try:
-            check_id_characters(str(value or ""))
-        except ValueError as exc:
-            raise InvalidEventError(f"{name} {exc}") from exc
     return event
 
 

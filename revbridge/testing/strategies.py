@@ -42,7 +42,7 @@ from revbridge.canonical.party import (
 
 _IDS = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.:@/-]{0,30}", fullmatch=True)
 _NAMES = st.text(min_size=1, max_size=30)
-_EXTERNAL_IDS = st.text(  # visible text, as ids.check_id_characters wants
+_EXTERNAL_IDS = st.text(  # visible text, as ids.check_id_characters wants (ids, event attributes)
     st.characters(exclude_categories=("Cc", "Cf", "Cs", "Zl", "Zp")), min_size=1, max_size=30
 )
 _SKUS = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,20}", fullmatch=True)
@@ -272,14 +272,14 @@ def event_data(event_type: EventType) -> st.SearchStrategy[EventData | None]:
 def business_events(draw: st.DrawFn) -> BusinessEvent:
     event_type = draw(st.sampled_from(EventType))
     return BusinessEvent(
-        id=draw(_NAMES),
+        id=draw(_EXTERNAL_IDS),
         source=draw(st.from_regex(r"/[A-Za-z0-9._~/-]{0,30}", fullmatch=True)),
         type=event_type,
-        subject=draw(st.none() | _NAMES),
+        subject=draw(st.none() | _EXTERNAL_IDS),
         time=draw(instants()),
         dataschema=draw(st.none() | st.just("https://schemas.example.org/v1/Order.schema.json")),
         correlationid=draw(_UUIDS),
-        causationid=draw(st.none() | _NAMES),
+        causationid=draw(st.none() | _EXTERNAL_IDS),
         data=draw(event_data(event_type)),
-        **draw(st.dictionaries(_EXTENSION_NAMES, st.text(max_size=20), max_size=2)),
+        **draw(st.dictionaries(_EXTENSION_NAMES, _EXTERNAL_IDS, max_size=2)),
     )

@@ -26,7 +26,6 @@ from revbridge.api.auth import EventWriter, Principal, Reader
 from revbridge.api.deps import ApiContext, Context
 from revbridge.api.problems import payload_problem, problem
 from revbridge.canonical.events import BusinessEvent, EventType, from_binary
-from revbridge.canonical.ids import check_id_characters
 from revbridge.ingress.payloads import PayloadError, read_json
 from revbridge.service import events
 
@@ -73,7 +72,6 @@ _NO_ID = (
     "the event has no id: CloudEvents requires one, and revbridge recognises a resent event "
     "by its source and id"
 )
-_IDS = ("id", "source", "subject", "causationid")
 _BODY = {"requestBody": {"required": True, "content": {STRUCTURED: {"schema": _ENVELOPE}}}}
 
 
@@ -104,22 +102,7 @@ def _parse(request: Request, body: bytes) -> BusinessEvent | JSONResponse:
         return problem(422, f"not a valid revbridge event; invalid fields: {fields}", errors=errors)
     except ValueError as exc:
         return problem(422, str(exc)[:300])
-    return _hidden_characters(event) or event
-
-
-def _hidden_characters(event: BusinessEvent) -> JSONResponse | None:
-    """A 422 naming the id and extension attributes that hold control or bidi characters."""
-    errors: list[dict[str, Any]] = []
-    attributes = [(name, getattr(event, name)) for name in _IDS]
-    for name, value in [*attributes, *event.extensions.items()]:
-        try:
-            check_id_characters(str(value or ""))
-        except ValueError as exc:
-            errors.append({"loc": [name], "msg": str(exc), "type": "id_characters"})
-    if not errors:
-        return None
-    fields = ", ".join(e["loc"][0] for e in errors)
-    return problem(422, f"invalid fields: {fields} (visible text only)", errors=errors)
+    return event
 
 
 @router.post("", status_code=202, response_model=Ingested, openapi_extra=_BODY)
