@@ -60,13 +60,13 @@ def create_app(
     max_body: int = MAX_BODY,
 ) -> FastAPI:
     """The API v1 application over ``engine``; see docs/api.md."""
-    url = settings.database_url.get_secret_value()
+    outside = runtime.Outside(settings.database_url.get_secret_value())
     context = ApiContext(
         settings=settings,
         engine=engine,
         policy=policy,
-        signal=signal or (lambda wf, msg: runtime.signal_from_outside(url, wf, msg)),
-        replay=replay or (lambda wf, step: runtime.replay(url, wf, step)),
+        signal=signal or outside.signal,
+        replay=replay or outside.replay,
         start=start,
         limiter=RateLimiter(*rate),
         metrics=Metrics(engine),

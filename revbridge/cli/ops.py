@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from revbridge.canonical import ExternalRef
 from revbridge.cli.database import open_existing, shown
 from revbridge.config.settings import Settings
 from revbridge.service import cases, deals, replays
+
+if TYPE_CHECKING:
+    from revbridge.flows.runtime import Outside
 
 exceptions_app = typer.Typer(help="Exception cases: the ops work queue.", no_args_is_help=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -81,14 +84,7 @@ def show(case_id: str) -> None:
 def _act(action: cases.CaseAction, case_id: str) -> None:
     settings = Settings()
     engine = open_existing(settings)
-    url = database_url(settings)
-    cases.act(
-        engine,
-        case_id,
-        action,
-        getpass.getuser(),
-        lambda wf, msg: _runtime().signal_from_outside(url, wf, msg),
-    )
+    cases.act(engine, case_id, action, getpass.getuser(), _outside(settings).signal)
     out.print(f"{action} sent to case {case_id}")
 
 
@@ -136,14 +132,7 @@ def replay(
         raise typer.TyperException(
             f"no deal {ref} in {shown(settings)} (revbridge trace TEXT finds a deal by any id)"
         ) from None
-    url = database_url(settings)
-    result = replays.replay(
-        engine,
-        lambda wf, step: _runtime().replay(url, wf, step),
-        getpass.getuser(),
-        chosen,
-        from_step,
-    )
+    result = replays.replay(engine, _outside(settings).replay, getpass.getuser(), chosen, from_step)
     if result.error is not None:  # no such step (the message names the deal's steps)
         raise typer.BadParameter(result.error, param_hint="--from-step")
     out.print(f"replaying {deal} as workflow {result.new_workflow_id}")
@@ -226,9 +215,9 @@ def workers_list(
     out.print(f"{len(everyone)} worker(s) in {shown(settings)}", markup=False)
 
 
-def _runtime() -> ModuleType:
-    """The flows' runtime (DBOS), imported only by the commands that deliver to workflows,
-    so listing cases or tracing a deal starts without it."""
-    from revbridge.flows import runtime
+def _outside(settings: Settings) -> Outside:
+    """How an action or a replay reaches the workflows; DBOS is imported only by the
+    commands that deliver, so listing cases or tracing a deal starts without it."""
+    from revbridge.flows.runtime import Outside
 
-    return runtime
+    return Outside(database_url(settings))

@@ -182,6 +182,20 @@ def workflow_statuses(database_url: str) -> dict[str, str]:
         client.destroy()
 
 
+@dataclass(frozen=True)
+class Outside:
+    """Operator actions and replays delivered from a process that runs no workflows (the
+    API, the console, the CLI) to the workflows in ``database_url``."""
+
+    database_url: str
+
+    def signal(self, workflow_id: str, message: dict[str, Any]) -> None:
+        signal_from_outside(self.database_url, workflow_id, message)
+
+    def replay(self, workflow_id: str, from_step: str | None) -> str:
+        return replay(self.database_url, workflow_id, from_step)
+
+
 def signal_from_outside(database_url: str, workflow_id: str, message: dict[str, Any]) -> None:
     """Deliver an operator action from a process that does not run workflows (the CLI)."""
     client = DBOSClient(system_database_url=system_database_url(database_url))
