@@ -125,3 +125,12 @@ class ConflictError(PermanentError):
     """The target holds an object that conflicts with ours."""
 
     failure_class = "conflict"
+
+
+#: The kinds of refusal a failure class names after the refusing system's role
+#: (``erp.data``, ``tax.not_found``, ``crm.conflict``).
+REFUSALS: tuple[str, ...] = (
+    DataError.failure_class,
+    NotFoundError.failure_class,
+    ConflictError.failure_class,
+)

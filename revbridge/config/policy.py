@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 from revbridge.cases.model import Owner
 from revbridge.config.codes import Amount, CountryCode, CurrencyCode, Jurisdiction
 from revbridge.config.systems import (
+    ROLES,
     Credential,
     Defaults,
     RateLimit,
@@ -29,6 +30,7 @@ from revbridge.config.systems import (
     System,
     SystemName,
 )
+from revbridge.errors import REFUSALS
 
 __all__ = [
     "FAILURE_CLASSES",
@@ -66,16 +68,15 @@ _RULES = (
     "billing",
     "pricing",
 )
-_ROLES = ("crm", "erp", "tax", "billing", "payments")
 FAILURE_CLASSES: tuple[str, ...] = (
     "validation",
     *(f"validation.{rule}" for rule in _RULES),
     "ownership",
-    *(f"{role}{kind}" for role in _ROLES for kind in ("", ".data", ".not_found", ".conflict")),
+    *(f"{role}{kind}" for role in ROLES for kind in ("", *(f".{k}" for k in REFUSALS))),
     "erp.rejected",
     "erp.acceptance_timeout",
     "auth",
-    *(f"auth.{role}" for role in _ROLES),
+    *(f"auth.{role}" for role in ROLES),
     "integration",
     "integration.unavailable",
     "integration.defect",

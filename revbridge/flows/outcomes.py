@@ -11,12 +11,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from revbridge.errors import AuthError, ConnectorError, RetryableError
+from revbridge.errors import REFUSALS, AuthError, ConnectorError, RetryableError
 from revbridge.flows.step_names import Step
 from revbridge.observability.redaction import scrub_text
-
-#: The kinds of refusal a failure class names after its role (``erp.data``).
-KINDS = ("data", "not_found", "conflict")
 
 
 class StepFailure(BaseModel):
@@ -54,7 +51,7 @@ def failure_from_error(step: str, error: Exception) -> StepFailure:
             failure_class = f"auth.{role}"
         elif isinstance(error, RetryableError):
             failure_class = "integration.unavailable"
-        elif type(error).failure_class in KINDS:
+        elif type(error).failure_class in REFUSALS:
             failure_class = f"{role}.{error.failure_class}"
         else:  # refused, but by no rule of the vendor's table: the data is the suspect
             failure_class = f"{role}.data"
