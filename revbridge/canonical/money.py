@@ -154,7 +154,9 @@ class Currency(str):
         }
 
 
-_DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+#: An amount written as text: the pattern the JSON Schema publishes and the model enforces.
+DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+_DECIMAL_TEXT = re.compile(DECIMAL_PATTERN)
 
 
 def _reject_inexact(value: object) -> object:
@@ -203,7 +205,7 @@ ExactDecimal = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "pattern": r"^-?\d+(\.\d+)?$",
+            "pattern": DECIMAL_PATTERN,
             "description": 'An exact decimal number written as a string, e.g. "12000.00".',
         }
     ),
