@@ -36,7 +36,7 @@ class ChangeEvent:
     data: bytes
 
     def channel(self) -> str:
-        return f"/data/{self.entity}ChangeEvent"
+        return channel_of(self.entity)
 
     def message(self, channel: str) -> bytes:
         """The Bayeux message delivering this event on ``channel``."""
@@ -45,6 +45,17 @@ class ChangeEvent:
     def flat(self) -> bytes:
         """``{"schema", "payload", "event", "channel"}``: the pushed webhook body."""
         return self.data[:-1] + b',"channel":' + dumps(self.channel()) + b"}"
+
+
+def channel_of(entity: str) -> str:
+    """``/data/AccountChangeEvent``; a custom object drops its ``c``: ``/data/X__ChangeEvent``."""
+    name = entity.removesuffix("c") if entity.endswith("__c") else entity
+    return f"/data/{name}ChangeEvent"
+
+
+def entity_of(name: str) -> str:
+    """The object of a channel's ``<name>ChangeEvent`` (``X__`` is custom object ``X__c``)."""
+    return name + "c" if name.endswith("__") else name
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from revbridge_sandboxes.salesforce.cdc import ChangeEvent
+from revbridge_sandboxes.salesforce.cdc import ChangeEvent, entity_of
 from revbridge_sandboxes.salesforce.errors import JSON_TYPE, SalesforceError
 from revbridge_sandboxes.salesforce.org import SalesforceOrg
 
@@ -130,7 +130,9 @@ class CometdServer:
         reply = {**base, "subscription": message.get("subscription")}
         for sub in _subscriptions(message):
             match = _CHANNEL_RE.match(sub)
-            if sub != ALL_CHANNEL and (match is None or match.group(1) not in self.org.types):
+            if sub != ALL_CHANNEL and (
+                match is None or entity_of(match.group(1)) not in self.org.types
+            ):
                 error = f"400::The channel you requested to subscribe to does not exist {{{sub}}}"
                 return {**reply, "successful": False, "error": error}
             start = self._start(replay.get(sub, -1))
@@ -181,7 +183,7 @@ class CometdServer:
         out: list[bytes] = []
         for sub, position in client.positions.items():
             match = _CHANNEL_RE.match(sub)
-            entity = None if sub == ALL_CHANNEL or match is None else match.group(1)
+            entity = None if sub == ALL_CHANNEL or match is None else entity_of(match.group(1))
             events: list[ChangeEvent] = self.org.cdc.after(
                 position, entity, MAX_EVENTS_PER_CONNECT - len(out)
             )

@@ -287,7 +287,12 @@ class Transaction:
                     "INVALID_FIELD", f"No such column '{key}' on sobject of type {sobject.name}"
                 )
             pairs.append((f, value))
-        locked = [f.name for f, _ in pairs if not (f.createable if creating else f.updateable)]
+        locked = [
+            f.name
+            for f, value in pairs
+            if not (f.createable if creating else f.updateable)
+            and not (not creating and _same_master(f, record, value))
+        ]
         if locked:
             raise bad_request(
                 "INVALID_FIELD_FOR_INSERT_UPDATE",
@@ -368,6 +373,16 @@ class Transaction:
                     + clash[0],
                     [],
                 )
+
+
+def _same_master(f: Field, record: Record, value: Any) -> bool:
+    """A master-detail field written with the master it already has (not a reparenting)."""
+    return (
+        f.master_detail
+        and isinstance(value, str)
+        and ids.to18(value) is not None
+        and ids.to18(value) == record.get(f.name)
+    )
 
 
 def _not_for(sobject: SObjectType, verb: str) -> SalesforceError:

@@ -1,8 +1,11 @@
 """The objects this sandbox knows, field by field, as an org set up for revbridge has them.
 
 Multi-currency and state/country picklists are on. The custom fields revbridge relies on
-are declared in :mod:`.custom_fields`. Unknown fields, custom or not, are refused with
-``INVALID_FIELD`` exactly as a real org refuses fields it does not have.
+are declared in :mod:`.custom_fields`, including those of the one custom object,
+``Billing_Invoice__c`` (key prefix ``a0B``): a detail of Opportunity with only its standard
+fields here (``Name``, currency, audit fields; no owner, as the master owns it). Unknown
+fields, custom or not, are refused with ``INVALID_FIELD`` exactly as a real org refuses
+fields it does not have.
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ class _Decl:
     owned: bool = True
     currency: bool = True
     writable: bool = True
+    custom: bool = False
+    plural: str = ""
 
 
 def _declarations() -> list[_Decl]:
@@ -63,11 +68,18 @@ def _declarations() -> list[_Decl]:
         _Decl("User", "User", "005", _user_fields(), owned=False, currency=False, writable=False),
         _Decl("Account", "Account", "001", _account_fields()),
         _Decl("Contact", "Contact", "003", _contact_fields()),
-        _Decl("Opportunity", "Opportunity", "006", _opportunity_fields()),
+        _Decl("Opportunity", "Opportunity", "006", _opportunity_fields(), plural="Opportunities"),
         _Decl("OpportunityLineItem", "Opportunity Product", "00k", _line_fields(), owned=False),
         _Decl("Product2", "Product", "01t", _product_fields(), owned=False),
         _Decl("Pricebook2", "Price Book", "01s", _pricebook_fields(), owned=False, currency=False),
-        _Decl("PricebookEntry", "Price Book Entry", "01u", _entry_fields(), owned=False),
+        _Decl(
+            "PricebookEntry",
+            "Price Book Entry",
+            "01u",
+            _entry_fields(),
+            owned=False,
+            plural="Price Book Entries",
+        ),
         _Decl("Contract", "Contract", "800", _contract_fields()),
         _Decl("Order", "Order", "801", _order_fields()),
         _Decl(
@@ -78,6 +90,15 @@ def _declarations() -> list[_Decl]:
             owned=False,
             currency=False,
             writable=False,
+        ),
+        _Decl(
+            "Billing_Invoice__c",
+            "Billing Invoice",
+            "a0B",
+            [text("Name", 80, required=True, label="Billing Invoice Name")],
+            owned=False,
+            custom=True,
+            plural="Billing Invoices",
         ),
     ]
 
@@ -325,6 +346,9 @@ _CHILDREN: dict[str, list[ChildRelationship]] = {
             "OpportunityLineItems", "OpportunityLineItem", "OpportunityId", cascade_delete=True
         ),
         ChildRelationship("Orders", "Order", "OpportunityId"),
+        ChildRelationship(
+            "Billing_Invoices__r", "Billing_Invoice__c", "Opportunity__c", cascade_delete=True
+        ),
     ],
     "Product2": [
         ChildRelationship("PricebookEntries", "PricebookEntry", "Product2Id", cascade_delete=True)
@@ -376,6 +400,8 @@ def build_types(
             decl.label,
             decl.prefix,
             fields,
+            custom=decl.custom,
+            label_plural=decl.plural,
             createable=decl.writable,
             updateable=decl.writable,
             deletable=decl.writable,

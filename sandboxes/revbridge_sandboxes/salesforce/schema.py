@@ -68,6 +68,9 @@ class Field:
     #: Derived by the platform (formula or roll-up); left out of change events.
     calculated: bool = False
     default: Any = None
+    #: The master side of a master-detail relationship: deleting the master deletes the
+    #: record, and (unless reparentable) the value can be written again but not changed.
+    master_detail: bool = False
 
     @property
     def display(self) -> str:
@@ -107,6 +110,9 @@ class Field:
             "sortable": self.type != "textarea",
             "referenceTo": list(self.reference_to),
             "relationshipName": self.relationship_name,
+            "relationshipOrder": 0 if self.master_detail else None,
+            "cascadeDelete": self.master_detail,
+            "nameField": self.name == "Name",
             "restrictedPicklist": self.restricted,
             "picklistValues": [
                 {"active": True, "defaultValue": False, "label": v, "value": v, "validFor": None}
@@ -133,6 +139,9 @@ class SObjectType:
     label: str
     key_prefix: str
     fields: dict[str, Field]
+    #: Defined by the org's admin (``__c``) rather than by Salesforce.
+    custom: bool = False
+    label_plural: str = ""
     createable: bool = True
     updateable: bool = True
     deletable: bool = True
@@ -163,9 +172,9 @@ class SObjectType:
         out: dict[str, Any] = {
             "name": self.name,
             "label": self.label,
-            "labelPlural": self.label + "s",
+            "labelPlural": self.label_plural or self.label + "s",
             "keyPrefix": self.key_prefix,
-            "custom": False,
+            "custom": self.custom,
             "createable": self.createable,
             "updateable": self.updateable,
             "deletable": self.deletable,
@@ -217,6 +226,15 @@ def picklist(name: str, values: Sequence[str], restricted: bool = False, **kw: A
 def reference(name: str, target: str, relationship: str, **kw: Any) -> Field:
     return Field(
         name, "reference", length=18, reference_to=(target,), relationship_name=relationship, **kw
+    )
+
+
+def master_detail(
+    name: str, target: str, relationship: str, reparentable: bool = False, **kw: Any
+) -> Field:
+    """The detail side's field of a master-detail relationship: required, cascade-deleted."""
+    return reference(
+        name, target, relationship, required=True, master_detail=True, updateable=reparentable, **kw
     )
 
 
