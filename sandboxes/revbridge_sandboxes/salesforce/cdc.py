@@ -5,7 +5,9 @@ event shaped like Salesforce's CometD JSON (``schema``, ``payload`` with its
 ``ChangeEventHeader``, ``event.replayId``); the changes of one transaction share a
 ``transactionKey`` and are numbered by ``sequenceNumber``. Replay ids strictly increase
 but are not contiguous, as in Salesforce. ``event.EventUuid`` is the stable id to
-deduplicate on. The log keeps the last ``retention`` events.
+deduplicate on. The log keeps the last ``retention`` events. An object's channel is
+``/data/<Entity>ChangeEvent``; a custom object's drops the ``c`` of ``__c``
+(``/data/Billing_Invoice__ChangeEvent``), as Salesforce names them.
 """
 
 from __future__ import annotations

@@ -2,12 +2,13 @@
 
 ``POST /cometd/{version}`` takes a JSON array of Bayeux messages with the session's
 ``Authorization: Bearer`` header: ``/meta/handshake`` → ``clientId``;
-``/meta/subscribe`` to ``/data/ChangeEvents`` or ``/data/<Entity>ChangeEvent`` with the
-replay extension (``ext.replay`` = ``{channel: -1 | -2 | replayId}``); ``/meta/connect``
-long-polls until events arrive or the advice timeout passes and returns the events as
-``{"channel", "data": {"schema", "payload", "event"}}`` messages followed by the connect
-reply; ``/meta/unsubscribe`` and ``/meta/disconnect``. Errors use Salesforce's strings
-(``403::Unknown client``, ``400::The replayId {N} you provided was invalid...``).
+``/meta/subscribe`` to ``/data/ChangeEvents`` or ``/data/<Entity>ChangeEvent`` (a custom
+object's is ``/data/<Name>__ChangeEvent``) with the replay extension (``ext.replay`` =
+``{channel: -1 | -2 | replayId}``); ``/meta/connect`` long-polls until events arrive or
+the advice timeout passes and returns the events as ``{"channel", "data": {"schema",
+"payload", "event"}}`` messages followed by the connect reply; ``/meta/unsubscribe`` and
+``/meta/disconnect``. Errors use Salesforce's strings (``403::Unknown client``,
+``400::The replayId {N} you provided was invalid...``).
 """
 
 from __future__ import annotations

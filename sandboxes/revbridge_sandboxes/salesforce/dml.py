@@ -2,6 +2,9 @@
 
 A transaction reads through its own staged records, so a collection call sees the records
 it created earlier in the same call; savepoints let ``allOrNone=false`` drop a failed item.
+A field that cannot be updated refuses any value on update, except a master-detail field
+written with the master the record already has (a change of master is refused, as
+Salesforce does unless the relationship allows reparenting).
 Object-specific behaviour (stages, pricing, roll-ups...) runs through :mod:`.hooks`. At
 commit the staged records are applied to the :class:`~.state.OrgState` and the resulting
 changes are returned for Change Data Capture.
