@@ -68,7 +68,7 @@ class Field:
     #: Derived by the platform (formula or roll-up); left out of change events.
     calculated: bool = False
     default: Any = None
-    #: The master side of a master-detail relationship: deleting the master deletes the
+    #: Points at the master of a master-detail relationship: deleting the master deletes the
     #: record, and (unless reparentable) the value can be written again but not changed.
     master_detail: bool = False
 
