@@ -1,12 +1,20 @@
 """NetSuite sandbox: SuiteTalk REST web services of one OneWorld account.
 
 Emulates the REST record service (``/services/rest/record/v1``: customers, sales
-orders, invoices, sale items, subsidiaries, currencies, departments, classes, locations,
-terms, accounts, tax codes; create 204 + ``Location``, ``PATCH``, ``DELETE``, upsert
-with ``PUT .../eid:<external id>``, the sales order to invoice ``!transform``, record
-lists with ``?q=`` filters), a SuiteQL subset (``/services/rest/query/v1/suiteql``),
-TBA (OAuth 1.0a HMAC-SHA256) and OAuth 2.0 bearer authentication, the account
-concurrency limit (HTTP 429) and sales order approval. ``create_app`` options:
+orders, invoices, customer payments, sale items, subsidiaries, currencies, departments,
+classes, locations, terms, accounts, tax codes; create 204 + ``Location``, ``PATCH``,
+``DELETE``, upsert with ``PUT .../eid:<external id>``, record lists with ``?q=``
+filters), a SuiteQL subset (``/services/rest/query/v1/suiteql``), TBA (OAuth 1.0a
+HMAC-SHA256) and OAuth 2.0 bearer authentication, the account concurrency limit (HTTP
+429) and sales order approval.
+
+Billing: ``POST salesOrder/{id}/!transform/invoice`` bills the order's open lines, in
+whole or in part (``item.items`` of ``{orderLine, quantity?, amount?}``, refused beyond
+what remains), with SuiteTax ``taxDetails`` setting the invoice's tax (:mod:`.invoices`).
+A ``customerPayment`` applies to open invoices of its customer (``apply.items`` of
+``{doc, apply, amount}``) and moves their ``amountPaid``/``amountRemaining``; refusals
+store nothing (:mod:`.payments`). External ids are unique per record type: a second
+record with one gets ``DUP_RCRD`` "This record already exists." ``create_app`` options:
 
 * ``reference`` — the account's estate (:mod:`.reference`; default :data:`DEFAULT_ESTATE`)
 * ``account_id`` — realm of TBA signatures (default ``1234567_SB1``)

@@ -71,7 +71,7 @@ def check_deletable(account: Account, rtype: str, rec: Record) -> None:
         field = _FIELD_OF.get(rtype, rtype)
         used = any(
             (other.get(field) or {}).get("id") == rid
-            for t in ("customer", "salesOrder", "invoice")
+            for t in ("customer", "salesOrder", "invoice", "customerPayment")
             for other in account.state.all(t)
         )
     if used:

@@ -129,8 +129,12 @@ def address_text(addr: Record) -> str:
 
 def _has_transactions(account: Account, customer_id: str) -> bool:
     return any(
-        (rec.get("entity") or {}).get("id") == customer_id
-        for rtype in ("salesOrder", "invoice")
+        (rec.get(field) or {}).get("id") == customer_id
+        for rtype, field in (
+            ("salesOrder", "entity"),
+            ("invoice", "entity"),
+            ("customerPayment", "customer"),
+        )
         for rec in account.state.all(rtype)
     )
 

@@ -147,6 +147,11 @@ def user_error(detail: str, path: str | None = None) -> NsError:
     return error(400, "USER_ERROR", ACCESS_PREFIX + detail, path=path)
 
 
+def duplicate_record() -> NsError:
+    """Another record of the type already has the external id (SuiteTalk's ``DUP_RCRD``)."""
+    return error(400, "DUP_RCRD", ACCESS_PREFIX + "This record already exists.", path="externalId")
+
+
 def missing_values(labels: list[str], path: str | None = None) -> NsError:
     return user_error(f"Please enter value(s) for: {', '.join(labels)}", path=path)
 

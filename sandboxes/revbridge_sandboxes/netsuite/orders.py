@@ -1,4 +1,4 @@
-"""Sales orders and invoices: validation, totals, approval, status and billing.
+"""Sales orders: validation shared with invoices, totals, approval, status and billing.
 
 Approval is lazy: a new order is *Pending Approval* (``A``) and, ``approval_delay_s``
 after creation, becomes *Pending Fulfillment* (``B``), or is rejected (``C`` by default)
@@ -6,13 +6,14 @@ when its memo carries the configured marker. :func:`settle` applies that outcome
 next time the order is touched. ``PATCH {"orderStatus": "B"}`` approves at once, ``A``
 puts an unbilled order back to pending. Closing is per line (``isClosed: true``), as in
 NetSuite: an order whose lines are all closed is *Closed* (``H``). Transforming to an
-invoice bills the open lines; the order is then *Billed* (``G``), or *Pending
-Billing/Partially Fulfilled* (``E``) while some quantity remains unbilled.
+invoice (:mod:`.invoices`) bills the open lines, in whole or in part; each line keeps
+``amountBilled`` and ``quantityBilled``. The order is *Billed* (``G``) once every open
+line's amount is billed, *Pending Billing/Partially Fulfilled* (``E``) while some of it
+remains (a line of zero amount counts by quantity instead).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -31,7 +32,17 @@ BILLABLE = ("B", "D", "E", "F")
 
 
 def money(value: float | Decimal) -> float:
-    return float(Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    """An amount as NetSuite returns it: a JSON number rounded to the cent."""
+    return float(cents(Decimal(str(value))))
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def decimal(value: Any) -> Decimal:
+    """A stored number (float on the wire) as the Decimal it stands for."""
+    return Decimal(str(value)) if value is not None else Decimal(0)
 
 
 # -- validation shared by sales orders and invoices ---------------------------------------
@@ -173,6 +184,7 @@ def prepare_order(account: Account, rec: Record, old: Record | None) -> None:
     for line in rec["item"]:
         line.setdefault("isClosed", False)
         line.setdefault("quantityBilled", 0.0)
+        line.setdefault("amountBilled", 0.0)
     rec.setdefault("_invoices", [])
     if old is None:
         _start_approval(account, rec, requested)
@@ -201,7 +213,7 @@ def _set_approval(rec: Record, requested: str) -> None:
         )
     if requested == "B":
         rec["_approval"] = "approved"
-    elif any(line.get("quantityBilled") for line in rec["item"]):
+    elif any(is_billed(line) for line in rec["item"]):
         raise user_error("You cannot unapprove an order that has been billed.", "orderStatus")
     else:
         rec["_approval"] = "pending"
@@ -218,13 +230,14 @@ def _carry_lines(old: Record, rec: Record) -> None:
     for number, line in after.items():
         if number in before:
             line.setdefault("quantityBilled", before[number].get("quantityBilled", 0.0))
+            line.setdefault("amountBilled", before[number].get("amountBilled", 0.0))
             line.setdefault("isClosed", before[number].get("isClosed", False))
 
 
 def _check_billed(old: Record, rec: Record) -> None:
     after = {line["line"]: line for line in rec.get("item") or []}
     for line in old.get("item") or []:
-        if not line.get("quantityBilled"):
+        if not is_billed(line):
             continue
         new = after.get(line["line"])
         if new is None or any(new.get(k) != line.get(k) for k in ("item", "rate", "quantity")):
@@ -249,87 +262,34 @@ def order_status(account: Account, rec: Record) -> str:
         return "H"
     if approval == "pending":
         return "A"
-    billed = any(line.get("quantityBilled") for line in lines)
-    open_qty = [line for line in lines if not line.get("isClosed") and _remaining(line) > 0]
-    if not open_qty:
+    billed = any(is_billed(line) for line in lines)
+    if not any(line_open(line) for line in lines):
         return "G" if billed else "H"
     return "E" if billed else "B"
 
 
-def _remaining(line: Record) -> float:
-    return float(line.get("quantity") or 0) - float(line.get("quantityBilled") or 0)
+def remaining_amount(line: Record) -> Decimal:
+    """What is left to bill of an order line's amount."""
+    return decimal(line.get("amount")) - decimal(line.get("amountBilled"))
 
 
-# -- invoices --------------------------------------------------------------------------------
+def remaining_quantity(line: Record) -> Decimal:
+    """The quantity left to bill: in proportion to the amount left, or by count when the
+    line's amount is zero."""
+    quantity, amount = decimal(line.get("quantity")), decimal(line.get("amount"))
+    if amount == 0:
+        return quantity - decimal(line.get("quantityBilled"))
+    return quantity * remaining_amount(line) / amount
 
 
-def prepare_invoice(account: Account, rec: Record, old: Record | None) -> None:
-    if old is not None and old.get("createdFrom") and rec.get("item") != old.get("item"):
-        raise user_error("You cannot change the lines of an invoice created from a sales order.")
-    prepare_transaction(account, "invoice", rec, old)
-    if not rec.get("dueDate"):
-        term = account.state.get("term", (rec.get("terms") or {}).get("id", "")) or {}
-        days = int(term.get("daysUntilNetDue") or 0)
-        rec["dueDate"] = (date.fromisoformat(rec["tranDate"]) + timedelta(days=days)).isoformat()
-    rec.setdefault("amountPaid", 0.0)
-    rec["amountRemaining"] = money(Decimal(str(rec["total"])) - Decimal(str(rec["amountPaid"])))
+def line_open(line: Record) -> bool:
+    """True while an unclosed order line has something left to bill."""
+    if line.get("isClosed"):
+        return False
+    if decimal(line.get("amount")) == 0:
+        return remaining_quantity(line) > 0
+    return remaining_amount(line) > 0
 
 
-_COPIED = (
-    "entity",
-    "subsidiary",
-    "currency",
-    "terms",
-    "department",
-    "class",
-    "location",
-    "memo",
-    "otherRefNum",
-    "startDate",
-    "endDate",
-)
-_LINE_COPIED = ("item", "rate", "description", "taxCode", "department", "class", "location")
-
-
-def invoice_from_order(account: Account, order: Record, body: dict[str, Any]) -> Record:
-    """The invoice a transform would create from ``order`` (not stored yet)."""
-    settle(account, order)
-    refused = user_error(f"You can not initialize invoice: invalid reference {order['id']}.")
-    if order_status(account, order) not in BILLABLE:
-        raise refused
-    wanted = {
-        line["orderLine"]: line.get("quantity")
-        for line in body.pop("item", []) or []
-        if line.get("orderLine") is not None
-    }
-    lines = []
-    for line in order["item"]:
-        remaining = _remaining(line)
-        if line.get("isClosed") or remaining <= 0 or (wanted and line["line"] not in wanted):
-            continue
-        quantity = wanted.get(line["line"]) or remaining
-        if quantity > remaining:
-            raise invalid_value(f"item.items[{line['line'] - 1}].quantity", "quantity")
-        new = {k: line[k] for k in _LINE_COPIED if line.get(k) is not None}
-        new.update(quantity=quantity, orderLine=line["line"])
-        lines.append(new)
-    if not lines:
-        raise refused
-    invoice = {k: order[k] for k in _COPIED if order.get(k) is not None}
-    invoice.update({k: v for k, v in body.items() if v is not None})
-    invoice.update(item=lines, createdFrom={"id": order["id"]})
-    prepare_invoice(account, invoice, None)
-    return invoice
-
-
-def record_billing(order: Record, invoice: Record, sign: int = 1) -> None:
-    """Add (or with ``sign=-1`` take back) the invoice's quantities on the order's lines."""
-    billed = {line.get("orderLine"): line["quantity"] for line in invoice.get("item") or []}
-    for line in order["item"]:
-        if line["line"] in billed:
-            line["quantityBilled"] = max(0.0, line["quantityBilled"] + sign * billed[line["line"]])
-    invoices = order.setdefault("_invoices", [])
-    if sign > 0:
-        invoices.append(invoice["id"])
-    elif invoice["id"] in invoices:
-        invoices.remove(invoice["id"])
+def is_billed(line: Record) -> bool:
+    return bool(line.get("quantityBilled") or line.get("amountBilled"))

@@ -21,22 +21,26 @@ from revbridge_sandboxes.netsuite.catalog import (
 )
 from revbridge_sandboxes.netsuite.customers import check_customer_deletable, prepare_customer
 from revbridge_sandboxes.netsuite.errors import (
+    duplicate_record,
     error,
     invalid_value,
     not_found,
     user_error,
 )
-from revbridge_sandboxes.netsuite.orders import (
+from revbridge_sandboxes.netsuite.invoices import (
     invoice_from_order,
     prepare_invoice,
-    prepare_order,
     record_billing,
-    settle,
 )
+from revbridge_sandboxes.netsuite.orders import prepare_order, settle
+from revbridge_sandboxes.netsuite.payments import prepare_payment, settle_invoices
 from revbridge_sandboxes.netsuite.schema import ITEM_TYPES, SPECS
 from revbridge_sandboxes.netsuite.state import Record
 
-LINE_KEYS = {"item": "line", "addressBook": "id"}
+#: The field naming a sublist line in URLs (``.../item/2``) and in updates.
+LINE_KEYS = {"item": "line", "addressBook": "id", "apply": "line"}
+#: Sublists whose lines an update matches by another field (an apply line by its invoice).
+MATCH_KEYS = {"apply": "doc"}
 
 
 def _prepare(account: Account, rtype: str, rec: Record, old: Record | None) -> None:
@@ -46,6 +50,8 @@ def _prepare(account: Account, rtype: str, rec: Record, old: Record | None) -> N
         prepare_order(account, rec, old)
     elif rtype == "invoice":
         prepare_invoice(account, rec, old)
+    elif rtype == "customerPayment":
+        prepare_payment(account, rec, old)
     elif rtype in ITEM_TYPES:
         prepare_item(account, rtype, rec, old)
     else:
@@ -76,7 +82,10 @@ class Records:
         self._check_external_id(rtype, rec.get("externalId"), None)
         _prepare(self.account, rtype, rec, None)
         rid = self.state.insert(rtype, rec)
-        return self.records(rtype)[rid]
+        created = self.records(rtype)[rid]
+        if rtype == "customerPayment":
+            settle_invoices(self.state, created, None)
+        return created
 
     def update(
         self, rtype: str, rec: Record, parsed: dict[str, Any], replace: frozenset[str] = frozenset()
@@ -93,6 +102,8 @@ class Records:
         self._check_external_id(rtype, new.get("externalId"), rec["id"])
         _prepare(self.account, rtype, new, rec)
         self.state.save(rtype, new)
+        if rtype == "customerPayment":
+            settle_invoices(self.state, new, rec)
         return new
 
     def upsert(self, rtype: str, external_id: str, parsed: dict[str, Any]) -> tuple[Record, bool]:
@@ -111,14 +122,18 @@ class Records:
     def delete(self, rtype: str, rec: Record) -> None:
         if rtype == "customer":
             check_customer_deletable(self.account, rec)
-        elif rtype == "salesOrder" and rec.get("_invoices"):
+        elif (rtype == "salesOrder" and rec.get("_invoices")) or (
+            rtype == "invoice" and rec.get("_payments")
+        ):
             raise user_error("This record cannot be deleted because it has dependent records.")
+        elif rtype == "customerPayment":
+            settle_invoices(self.state, None, rec)
         elif rtype == "invoice" and rec.get("createdFrom"):
             order = self.state.get("salesOrder", rec["createdFrom"]["id"])
             if order is not None:
                 record_billing(order, rec, sign=-1)
                 self.state.save("salesOrder", order)
-        elif rtype != "invoice":
+        elif rtype not in ("invoice", "customerPayment"):
             check_deletable(self.account, rtype, rec)
         self.state.delete(rtype, rec["id"])
 
@@ -130,8 +145,8 @@ class Records:
                 f"The transformation of record type '{rtype}' to '{target}' is not supported.",
                 url_path=f"{rtype}/{rec['id']}/!transform/{target}",
             )
+        self._check_external_id("invoice", parsed.get("externalId"), None)
         invoice = invoice_from_order(self.account, rec, dict(parsed))
-        self._check_external_id("invoice", invoice.get("externalId"), None)
         created = self.records("invoice")[self.state.insert("invoice", invoice)]
         record_billing(rec, created)
         self.state.save("salesOrder", rec)
@@ -142,7 +157,7 @@ class Records:
 
     def _check_external_id(self, rtype: str, external_id: str | None, rid: str | None) -> None:
         if external_id and self.state.external_id_taken(rtype, external_id, rid):
-            raise user_error("This record already exists.", "externalId")
+            raise duplicate_record()
 
 
 def _merge_lines(old: list[Record], new: list[Record], sublist: str, replace: bool) -> list[Record]:
@@ -150,6 +165,9 @@ def _merge_lines(old: list[Record], new: list[Record], sublist: str, replace: bo
     if replace:
         return [{k: v for k, v in line.items() if v is not None} for line in new]
     merged = copy.deepcopy(old)
+    match = MATCH_KEYS.get(sublist)
+    if match is not None:
+        return _merge_matching(merged, new, match)
     index = {line.get(key): line for line in merged}
     for i, line in enumerate(new):
         number = line.get(key)
@@ -159,6 +177,22 @@ def _merge_lines(old: list[Record], new: list[Record], sublist: str, replace: bo
         target = index.get(number)
         if target is None:
             raise invalid_value(f"{sublist}.items[{i}].{key}", key)
+        for name, value in line.items():
+            if value is None:
+                target.pop(name, None)
+            else:
+                target[name] = value
+    return merged
+
+
+def _merge_matching(merged: list[Record], new: list[Record], match: str) -> list[Record]:
+    """Update the line whose ``match`` reference is the same, add the others."""
+    index = {str((line.get(match) or {}).get("id")): line for line in merged}
+    for line in new:
+        target = index.get(str((line.get(match) or {}).get("id")))
+        if target is None:
+            merged.append({k: v for k, v in line.items() if v is not None})
+            continue
         for name, value in line.items():
             if value is None:
                 target.pop(name, None)

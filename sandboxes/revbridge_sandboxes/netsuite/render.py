@@ -14,6 +14,7 @@ from typing import Any
 
 from revbridge_sandboxes.netsuite.account import Account
 from revbridge_sandboxes.netsuite.catalog import ITEM_TYPE_IDS, ITEM_TYPE_NAMES
+from revbridge_sandboxes.netsuite.invoices import invoice_status
 from revbridge_sandboxes.netsuite.orders import order_status, settle
 from revbridge_sandboxes.netsuite.schema import (
     COUNTRY_NAMES,
@@ -21,6 +22,7 @@ from revbridge_sandboxes.netsuite.schema import (
     ITEM_TYPES,
     NAME_FIELDS,
     ORDER_STATUS_NAMES,
+    PAYMENT_STATUS_NAMES,
     SPECS,
     Shape,
 )
@@ -78,7 +80,7 @@ class Renderer:
                 continue
             if name in shape.sublists:
                 sub_url = f"{url}/{name}"
-                key = "line" if name == "item" else "id"
+                key = "line" if name in ("item", "apply") else "id"
                 out[name] = (
                     self.sublist(shape.sublists[name], value, sub_url, key)
                     if expand
@@ -165,8 +167,10 @@ class Renderer:
                 "orderStatus": {"id": approved, "refName": ORDER_STATUS_NAMES[approved]},
             }
         if rtype == "invoice":
-            letter = "A" if rec.get("amountRemaining", 0) > 0 else "B"
+            letter = invoice_status(rec)
             return {"status": {"id": letter, "refName": INVOICE_STATUS_NAMES[letter]}}
+        if rtype == "customerPayment":
+            return {"status": {"id": "B", "refName": PAYMENT_STATUS_NAMES["B"]}}
         if rtype in ITEM_TYPES:
             kind = ITEM_TYPE_IDS[rtype]
             return {"itemType": {"id": kind, "refName": ITEM_TYPE_NAMES[kind]}}

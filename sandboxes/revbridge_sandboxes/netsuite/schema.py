@@ -15,7 +15,7 @@ from typing import Literal
 Kind = Literal["text", "bool", "number", "integer", "date", "ref", "multiref", "enum"]
 
 ITEM_TYPES = ("serviceSaleItem", "nonInventorySaleItem")
-TRANSACTION_TYPES = ("salesOrder", "invoice")
+TRANSACTION_TYPES = ("salesOrder", "invoice", "customerPayment")
 
 ORDER_STATUS_NAMES = {
     "A": "Pending Approval",
@@ -28,6 +28,7 @@ ORDER_STATUS_NAMES = {
     "H": "Closed",
 }
 INVOICE_STATUS_NAMES = {"A": "Open", "B": "Paid In Full"}
+PAYMENT_STATUS_NAMES = {"A": "Unapproved Payment", "B": "Not Deposited", "C": "Deposited"}
 COUNTRY_NAMES = {
     "US": "United States",
     "GB": "United Kingdom",
@@ -238,6 +239,7 @@ ORDER_LINE = Shape(
         "taxDetailsReference": TEXT,
         "isClosed": BOOL,
         "quantityBilled": READ,
+        "amountBilled": READ,
         "revRecStartDate": DATE,
         "revRecEndDate": DATE,
         "isOpen": READ,
@@ -246,7 +248,7 @@ ORDER_LINE = Shape(
 )
 
 INVOICE_LINE = Shape(
-    {**_LINE_COMMON, "orderLine": FieldSpec("integer")},
+    {**_LINE_COMMON, "orderLine": FieldSpec("integer"), "taxDetailsReference": TEXT},
     custom_prefix="custcol",
 )
 
@@ -309,8 +311,63 @@ INVOICE = RecordSpec(
             "amountPaid": READ,
             "startDate": DATE,
             "endDate": DATE,
+            "taxDetailsOverride": BOOL,
         },
-        sublists={"item": INVOICE_LINE},
+        sublists={"item": INVOICE_LINE, "taxDetails": TAX_DETAIL},
+        custom_prefix="custbody",
+    ),
+)
+
+#: One line of a payment's ``apply`` sublist: an invoice and the amount applied to it.
+APPLY_LINE = Shape(
+    {
+        "line": FieldSpec("integer"),
+        "doc": FieldSpec("ref", "Applied To"),
+        "apply": BOOL,
+        "amount": NUMBER,
+        "applyDate": READ,
+        "refNum": READ,
+        "type": READ,
+        "total": READ,
+        "due": READ,
+        "currency": READ,
+        "refName": READ,
+        "links": READ,
+    }
+)
+
+CUSTOMER_PAYMENT = RecordSpec(
+    "customerPayment",
+    "transaction",
+    "Payment",
+    Shape(
+        {
+            **_COMMON,
+            **_STAMPS,
+            **_DIMENSIONS,
+            "customer": _ref("Customer", "customer"),
+            "subsidiary": _ref("Subsidiary", "subsidiary"),
+            "currency": _ref("Currency", "currency"),
+            "tranId": TEXT,
+            "tranDate": DATE,
+            "memo": TEXT,
+            "payment": FieldSpec("number", "Payment Amount"),
+            "exchangeRate": NUMBER,
+            "account": OPAQUE,
+            "paymentMethod": OPAQUE,
+            "paymentOption": OPAQUE,
+            "checkNum": TEXT,
+            "undepFunds": BOOL,
+            "customForm": OPAQUE,
+            "toBeEmailed": BOOL,
+            "status": READ,
+            "total": READ,
+            "applied": READ,
+            "unapplied": READ,
+            "pending": READ,
+            "currencyName": READ,
+        },
+        sublists={"apply": APPLY_LINE},
         custom_prefix="custbody",
     ),
 )
@@ -361,6 +418,7 @@ SPECS: dict[str, RecordSpec] = {
         CUSTOMER,
         SALES_ORDER,
         INVOICE,
+        CUSTOMER_PAYMENT,
         _item_spec("serviceSaleItem", "Service Item"),
         _item_spec("nonInventorySaleItem", "Non-inventory Item"),
         RecordSpec(

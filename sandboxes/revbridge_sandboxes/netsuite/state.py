@@ -26,7 +26,7 @@ from revbridge_sandboxes.netsuite.schema import ITEM_TYPES, SPECS
 Record = dict[str, Any]
 
 _FAMILY_BASE = {"entity": 1000, "transaction": 5000, "item": 1000, "list": 0}
-_TRAN_PREFIX = {"salesOrder": "SO", "invoice": "INV"}
+_TRAN_PREFIX = {"salesOrder": "SO", "invoice": "INV", "customerPayment": "PYMT"}
 
 
 def ref(rid: str | None) -> dict[str, str] | None:

@@ -3,7 +3,12 @@
 Values come back the way SuiteQL returns them over REST: every value is a string,
 booleans are ``T``/``F``, dates use the account's ``M/D/YYYY`` format, references are
 internal ids, and empty values are left out of the row. A sales order's ``status`` is
-its letter (``A``…``H``), an invoice's ``A`` (open) or ``B`` (paid in full).
+its letter (``A``…``H``), an invoice's ``A`` (open) or ``B`` (paid in full), a
+customer payment's ``B`` (not deposited). ``transaction`` rows cover sales orders
+(``SalesOrd``), invoices (``CustInvc``) and customer payments (``CustPymt``, whose
+``foreigntotal`` is the payment amount); ``previoustransactionlinelink`` links an order
+to its invoices (``linktype = 'OrdBill'``) and an invoice to the payments applied to it
+(``'Payment'``, ``foreignamount`` the amount applied).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Any
 
 from revbridge_sandboxes.netsuite.account import Account
 from revbridge_sandboxes.netsuite.catalog import ITEM_TYPE_IDS
+from revbridge_sandboxes.netsuite.invoices import invoice_status
 from revbridge_sandboxes.netsuite.orders import order_status, settle
 from revbridge_sandboxes.netsuite.state import Record
 
@@ -50,6 +56,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "currency",
         "foreigntotal",
         "foreignamountremaining",
+        "foreignamountpaid",
+        "foreignamountunpaid",
         "trandate",
         "duedate",
         "startdate",
@@ -101,6 +109,17 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "location": ("id", "name", "fullname", "parent", "subsidiary", "isinactive"),
     "term": ("id", "name", "daysuntilnetdue", "isinactive"),
     "account": ("id", "acctnumber", "fullname", "accttype", "isinactive"),
+    "previoustransactionlinelink": (
+        "previousdoc",
+        "previousline",
+        "previoustype",
+        "nextdoc",
+        "nextline",
+        "nexttype",
+        "linktype",
+        "foreignamount",
+        "linkdate",
+    ),
 }
 
 
@@ -175,17 +194,26 @@ _TRAN_FIELDS = {
 }
 
 
+_TYPE_CODES = {"salesOrder": "SalesOrd", "invoice": "CustInvc", "customerPayment": "CustPymt"}
+
+
 def _transactions(account: Account) -> Iterator[Row]:
-    for rtype, code in (("salesOrder", "SalesOrd"), ("invoice", "CustInvc")):
+    for rtype, code in _TYPE_CODES.items():
         for rec in account.state.all(rtype):
             row = _plain(rec, _TRAN_FIELDS)
             row["type"], row["recordtype"] = code, rtype.lower()
             if rtype == "salesOrder":
                 settle(account, rec)
                 row["status"] = order_status(account, rec)
-            else:
-                row["status"] = "A" if rec.get("amountRemaining", 0) > 0 else "B"
+            elif rtype == "invoice":
+                row["status"] = invoice_status(rec)
                 row["foreignamountremaining"] = text(rec.get("amountRemaining"))
+                row["foreignamountunpaid"] = text(rec.get("amountRemaining"))
+                row["foreignamountpaid"] = text(rec.get("amountPaid"))
+            else:
+                row["status"] = "B"  # Not Deposited
+                row["entity"] = text(rec.get("customer"))
+                row["foreigntotal"] = text(rec.get("payment"))
             for column, field in (
                 ("trandate", "tranDate"),
                 ("duedate", "dueDate"),
@@ -196,6 +224,40 @@ def _transactions(account: Account) -> Iterator[Row]:
             ):
                 row[column] = date_text(rec.get(field))
             yield row
+
+
+def _links(account: Account) -> Iterator[Row]:
+    """Billing (order line to invoice line) and payment (invoice to payment) links."""
+    for invoice in account.state.all("invoice"):
+        if not invoice.get("createdFrom"):
+            continue
+        for line in invoice.get("item") or []:
+            yield {
+                "previousdoc": invoice["createdFrom"]["id"],
+                "previousline": text(line.get("orderLine")),
+                "previoustype": "SalesOrd",
+                "nextdoc": invoice["id"],
+                "nextline": text(line.get("line")),
+                "nexttype": "CustInvc",
+                "linktype": "OrdBill",
+                "foreignamount": text(line.get("amount")),
+                "linkdate": date_text(invoice.get("tranDate")),
+            }
+    for payment in account.state.all("customerPayment"):
+        for line in payment.get("apply") or []:
+            if not line.get("apply"):
+                continue
+            yield {
+                "previousdoc": line["doc"]["id"],
+                "previousline": "0",
+                "previoustype": "CustInvc",
+                "nextdoc": payment["id"],
+                "nextline": text(line.get("line")),
+                "nexttype": "CustPymt",
+                "linktype": "Payment",
+                "foreignamount": text(line.get("amount")),
+                "linkdate": date_text(payment.get("tranDate")),
+            }
 
 
 def _items(account: Account) -> Iterator[Row]:
@@ -248,6 +310,7 @@ ROWS: dict[str, Callable[[Account], Iterator[Row]]] = {
     "customer": _customers,
     "transaction": _transactions,
     "item": _items,
+    "previoustransactionlinelink": _links,
     **{
         name: _lists(name)
         for name in (

@@ -209,7 +209,8 @@ def test_duplicate_external_id_on_post_is_refused(ns: httpx.Client) -> None:
         )
     )
 
-    assert (detail["o:errorCode"], detail["o:errorPath"]) == ("USER_ERROR", "externalId")
+    assert (detail["o:errorCode"], detail["o:errorPath"]) == ("DUP_RCRD", "externalId")
+    assert detail["detail"] == "Error while accessing a resource. This record already exists."
     assert count(ns, "customer") == 1
 
 
