@@ -8,7 +8,10 @@ global sandbox clock, or one test clock) up to a moment:
   usage of the period that ended (in arrears) and the customer's pending invoice
   items — or, with ``cancel_at_period_end``/``cancel_at``, it ends instead;
 * a draft with ``auto_advance`` is finalized an hour after creation, and charged
-  at once when ``collection_method=charge_automatically``;
+  at once when ``collection_method=charge_automatically`` (a customer with no
+  payment method fails that charge: ``invoice.payment_failed``, the invoice stays open);
+* an invoice finalized through the API with ``auto_advance=true`` is charged right
+  after (at its ``next_payment_attempt``);
 * a failed payment is retried 3, 5 and 7 days later; after the last failure the
   subscription is canceled (past due in between);
 * a ``send_invoice`` invoice still open at its due date is overdue
@@ -23,7 +26,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from revbridge_sandboxes.stripe import invoicing
+from revbridge_sandboxes.stripe import collection, invoicing
 from revbridge_sandboxes.stripe.errors import StripeError
 from revbridge_sandboxes.stripe.meters import aggregate
 from revbridge_sandboxes.stripe.prices import amount_for
@@ -192,7 +195,7 @@ def cancel(
         invoice = build_invoice(state, sub, at, "subscription_cycle", None, (start, at))
         invoicing.open_draft(state, invoice, at)
         if finalize_now:
-            invoicing.finalize(state, invoice, at)
+            _finalize_and_collect(state, invoice, at)
     invoicing.end_subscription(state, sub, at)
 
 
@@ -231,7 +234,7 @@ def restart_period(state: StripeState, sub: Record, at: int) -> None:
         sub["status"], sub["trial_end"] = "active", at
     invoice = build_invoice(state, sub, at, "subscription_update", (at, end), (start, at))
     invoicing.open_draft(state, invoice, at)
-    invoicing.finalize(state, invoice, at)
+    _finalize_and_collect(state, invoice, at)
     state.schedule(end, sub["test_clock"])
 
 
@@ -296,19 +299,26 @@ def _expire(state: StripeState, sub: Record, at: int) -> None:
         return
     for invoice in invoicing.open_invoices(state, sub):
         if invoice["status"] == "open":
-            invoicing.void(state, invoice, at)
+            collection.void(state, invoice, at)
     invoicing.set_status(state, sub, "incomplete_expired", at)
     sub["ended_at"] = at
 
 
 def _finalize(state: StripeState, invoice: Record, at: int) -> None:
     if invoice["status"] == "draft" and invoice["auto_advance"]:
-        invoicing.finalize(state, invoice, at)
+        _finalize_and_collect(state, invoice, at)
+
+
+def _finalize_and_collect(state: StripeState, invoice: Record, at: int) -> None:
+    """Automatic advancement: finalize, and charge at once when Stripe collects it."""
+    collection.finalize(state, invoice, at)
+    if collection.collects(invoice):
+        collection.attempt(state, invoice, at)
 
 
 def _retry(state: StripeState, invoice: Record, at: int) -> None:
-    if invoice["status"] == "open" and invoice["next_payment_attempt"] == at:
-        invoicing.attempt_payment(state, invoice, at)
+    if collection.collects(invoice) and invoice["next_payment_attempt"] == at:
+        collection.attempt(state, invoice, at)
 
 
 def _overdue(state: StripeState, invoice: Record, at: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 from typing import Any
 
-from revbridge_sandboxes.stripe import billing, search
+from revbridge_sandboxes.stripe import billing, payment_methods, search
 from revbridge_sandboxes.stripe.endpoint import Call, Endpoint, Routes, page, render
 from revbridge_sandboxes.stripe.params import (
     ADDRESS,
@@ -22,8 +22,8 @@ from revbridge_sandboxes.stripe.params import (
     assign,
     spec,
 )
-from revbridge_sandboxes.stripe.state import require_customer
-from revbridge_sandboxes.stripe.tables import new_id, new_token
+from revbridge_sandboxes.stripe.state import StripeState, require_customer
+from revbridge_sandboxes.stripe.tables import Record, new_id, new_token
 
 INVOICE_SETTINGS = Obj(
     {
@@ -107,6 +107,7 @@ def create(call: Call) -> dict[str, Any]:
     apply_metadata(customer, params)
     state.customers.add(customer)
     state.emit("customer.created", customer)
+    _attach_methods(state, customer, params)
     return render(call, customer)
 
 
@@ -130,6 +131,7 @@ def update(call: Call) -> dict[str, Any]:
             **params["invoice_settings"],
         }
     apply_metadata(customer, params)
+    _attach_methods(state, customer, params)
     state.emit_update("customer.updated", customer, before)
     return render(call, customer)
 
@@ -161,6 +163,26 @@ def listing(call: Call) -> dict[str, Any]:
 
 def searching(call: Call) -> dict[str, Any]:
     return search.run(call, call.state.customers, "/v1/customers/search")
+
+
+def _attach_methods(state: StripeState, customer: Record, params: dict[str, Any]) -> None:
+    """``payment_method=`` attaches a card; ``source=tok_…`` also makes it the default source.
+
+    A default payment method named by the same test id as ``payment_method`` (Stripe's
+    ``payment_method=pm_card_visa&invoice_settings[default_payment_method]=pm_card_visa``)
+    becomes the attached card.
+    """
+    at = state.now(customer.get("test_clock"))
+    token = params.get("payment_method")
+    if isinstance(token, str) and token:
+        attached = payment_methods.attach(state, token, customer, at)
+        settings = customer["invoice_settings"]
+        if settings.get("default_payment_method") == token:
+            settings["default_payment_method"] = attached["id"]
+    source = params.get("source")
+    if isinstance(source, str) and source:
+        card = payment_methods.attach(state, source, customer, at, prefix="card")
+        customer["default_source"] = card["id"]
 
 
 def _prefix() -> str:

@@ -22,6 +22,23 @@ NO_KEY_MESSAGE = (
     "https://support.stripe.com/."
 )
 
+NO_PAYMENT_METHOD_MESSAGE = (
+    "This customer has no attached payment source or default payment method. Please consider "
+    "adding a default payment method. For more information, visit "
+    "https://stripe.com/docs/billing/subscriptions/payment-methods-setting"
+    "#payment-method-priority."
+)
+#: decline code → (error code, message), as Stripe answers a declined charge
+_DECLINES = {
+    "insufficient_funds": ("card_declined", "Your card has insufficient funds."),
+    "expired_card": ("expired_card", "Your card has expired."),
+    "incorrect_cvc": ("incorrect_cvc", "Your card's security code is incorrect."),
+    "processing_error": (
+        "processing_error",
+        "An error occurred while processing your card. Try again in a little bit.",
+    ),
+}
+
 
 class StripeError(Exception):
     """An API error rendered in Stripe's shape."""
@@ -106,10 +123,13 @@ class StripeError(Exception):
 
     @classmethod
     def card_declined(cls, decline_code: str = "generic_decline") -> StripeError:
-        message = "Your card was declined."
-        if decline_code == "insufficient_funds":
-            message = "Your card has insufficient funds."
-        return cls(402, message, type="card_error", code="card_declined", decline_code=decline_code)
+        code, message = _DECLINES.get(decline_code, ("card_declined", "Your card was declined."))
+        return cls(402, message, type="card_error", code=code, decline_code=decline_code)
+
+    @classmethod
+    def no_payment_method(cls) -> StripeError:
+        """A charge with no payment method to use (``/pay``, creating a subscription)."""
+        return cls(400, NO_PAYMENT_METHOD_MESSAGE)
 
     @classmethod
     def api_error(cls, message: str = "An unknown error occurred") -> StripeError:

@@ -1,18 +1,25 @@
-"""``/v1/invoices``: drafts, finalize, pay, void, send, mark uncollectible, lines, list, search.
+"""``/v1/invoices``: drafts, finalize, pay, attach_payment, void, send, mark uncollectible.
 
 ``POST /v1/invoices`` makes a draft; like the current API it leaves pending invoice
 items alone unless ``pending_invoice_items_behavior=include`` (add items with
 ``invoice=in_…`` otherwise). ``auto_advance`` defaults to false for invoices made
-through the API. ``/pay`` charges the customer's emulated payment method: it is
-declined (402 ``card_declined``) when the customer has
-``metadata[sandbox_payment]=fail`` or the sandbox runs with ``fail_payments=True``.
+through the API. The status changes and when money is collected are described in
+:mod:`.collection`. ``/pay`` charges the payment method chosen by Stripe's priority
+(:mod:`.payment_methods`): a decline is a 402 ``card_error`` and leaves the invoice
+open with one more ``attempt_count``; with no payment method at all it is a 400 and
+nothing changes. ``/attach_payment`` takes a PaymentIntent of the invoice's customer and
+currency for at most ``amount_remaining``: the invoice is paid in parts.
+
+Lists (``GET /v1/invoices``) filter by ``customer``, ``subscription``, ``status``,
+``collection_method``, ``due_date`` and ``created`` (``created[gte]=…``), newest first,
+paged with ``limit``/``starting_after``/``ending_before``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from revbridge_sandboxes.stripe import invoicing, search
+from revbridge_sandboxes.stripe import collection, invoice_payments, invoicing, search
 from revbridge_sandboxes.stripe.endpoint import Call, Endpoint, Routes, page, render, within
 from revbridge_sandboxes.stripe.errors import StripeError
 from revbridge_sandboxes.stripe.params import (
@@ -84,6 +91,7 @@ PAY = spec(
         "source": Str(),
     }
 )
+ATTACH = spec({"payment_intent": Str(), "payment_record": Str()})
 LIST = spec(
     {
         "collection_method": COLLECTION,
@@ -148,7 +156,7 @@ def create(call: Call) -> dict[str, Any]:
 
 
 def retrieve(call: Call) -> dict[str, Any]:
-    return render(call, call.state.invoices.require(call.arg("id")))
+    return _render(call, call.state.invoices.require(call.arg("id")))
 
 
 def update(call: Call) -> dict[str, Any]:
@@ -207,11 +215,17 @@ def finalize(call: Call) -> dict[str, Any]:
         )
     if "auto_advance" in call.params:
         invoice["auto_advance"] = bool(call.params["auto_advance"])
-    invoicing.finalize(state, invoice, state.now(invoice["test_clock"]))
-    return render(call, invoice)
+    at = state.now(invoice["test_clock"])
+    collection.finalize(state, invoice, at)
+    collection.schedule_collection(state, invoice, at)
+    return _render(call, invoice)
 
 
 def pay(call: Call) -> dict[str, Any]:
+    """Charge (or record as paid out of band) a draft, open or uncollectible invoice.
+
+    A draft is finalized first, as Stripe does before attempting payment.
+    """
     state, params = call.state, call.params
     invoice = state.invoices.require(call.arg("id"))
     if invoice["status"] == "paid":
@@ -219,15 +233,54 @@ def pay(call: Call) -> dict[str, Any]:
     if invoice["status"] == "void":
         raise StripeError.state("You cannot pay a void invoice.", code="invoice_not_editable")
     at = state.now(invoice["test_clock"])
+    out_of_band = bool(params.get("paid_out_of_band"))
+    method = params.get("payment_method") or params.get("source")
+    if not out_of_band and invoice["amount_due"] > 0:
+        collection.require_payment_method(collection.outcome(state, invoice, method))
     if invoice["status"] == "draft":
-        invoicing.finalize(state, invoice, at, collect=False)
+        collection.finalize(state, invoice, at)
         if invoice["status"] == "paid":
-            return render(call, invoice)
-    if params.get("paid_out_of_band"):
-        invoicing.mark_paid(state, invoice, at, out_of_band=True)
-    elif code := invoicing.attempt_payment(state, invoice, at, params.get("payment_method")):
-        raise StripeError.card_declined(code)
-    return render(call, invoice)
+            return _render(call, invoice)
+    if out_of_band:
+        collection.pay_out_of_band(state, invoice, at)
+        return _render(call, invoice)
+    result = collection.attempt(state, invoice, at, method)
+    if result.failure is not None:
+        raise StripeError.card_declined(result.failure)
+    return _render(call, invoice)
+
+
+def attach_payment(call: Call) -> dict[str, Any]:
+    """Attach a PaymentIntent: a succeeded one pays (part of) the invoice at once."""
+    state, params = call.state, call.params
+    invoice = state.invoices.require(call.arg("id"))
+    if not params.get("payment_intent"):
+        raise StripeError.missing("payment_intent")
+    intent = state.payment_intents.require(params["payment_intent"], "payment_intent")
+    if invoice["status"] not in ("open", "uncollectible"):
+        raise StripeError.state(
+            f"You can only attach payments to open invoices; this one is {invoice['status']}.",
+            code="invoice_not_editable",
+        )
+    if intent.get("_invoice") is not None:
+        raise StripeError.state(
+            "This PaymentIntent is already attached to an invoice.",
+            param="payment_intent",
+            code="payment_intent_unexpected_state",
+        )
+    if intent["customer"] != invoice["customer"] or intent["currency"] != invoice["currency"]:
+        raise StripeError.invalid(
+            "The PaymentIntent must have the same customer and currency as the invoice.",
+            param="payment_intent",
+        )
+    if intent["amount"] > invoice["amount_remaining"]:
+        raise StripeError.invalid(
+            f"The PaymentIntent's amount ({intent['amount']}) is more than the invoice's "
+            f"amount_remaining ({invoice['amount_remaining']}).",
+            param="payment_intent",
+        )
+    collection.attach(state, invoice, intent, state.now(invoice["test_clock"]))
+    return _render(call, invoice)
 
 
 def void(call: Call) -> dict[str, Any]:
@@ -238,8 +291,8 @@ def void(call: Call) -> dict[str, Any]:
             f"You can only void open or uncollectible invoices; this one is {invoice['status']}.",
             code="invoice_not_editable",
         )
-    invoicing.void(state, invoice, state.now(invoice["test_clock"]))
-    return render(call, invoice)
+    collection.void(state, invoice, state.now(invoice["test_clock"]))
+    return _render(call, invoice)
 
 
 def mark_uncollectible(call: Call) -> dict[str, Any]:
@@ -249,12 +302,8 @@ def mark_uncollectible(call: Call) -> dict[str, Any]:
         raise StripeError.state(
             "You can only mark open invoices as uncollectible.", code="invoice_not_editable"
         )
-    at = state.now(invoice["test_clock"])
-    invoice["status"] = "uncollectible"
-    invoice["status_transitions"]["marked_uncollectible_at"] = at
-    invoice["next_payment_attempt"] = None
-    state.emit("invoice.marked_uncollectible", invoice, at=at)
-    return render(call, invoice)
+    invoicing.mark_uncollectible(state, invoice, state.now(invoice["test_clock"]))
+    return _render(call, invoice)
 
 
 def send(call: Call) -> dict[str, Any]:
@@ -264,9 +313,9 @@ def send(call: Call) -> dict[str, Any]:
     if invoice["status"] == "void":
         raise StripeError.state("You cannot send a void invoice.", code="invoice_not_editable")
     if invoice["status"] == "draft":
-        invoicing.finalize(state, invoice, at, collect=False)
+        collection.finalize(state, invoice, at)
     state.emit("invoice.sent", invoice, at=at)
-    return render(call, invoice)
+    return _render(call, invoice)
 
 
 def listing(call: Call) -> dict[str, Any]:
@@ -304,6 +353,14 @@ def searching(call: Call) -> dict[str, Any]:
     return search.run(call, call.state.invoices, "/v1/invoices/search", fields)
 
 
+def _render(call: Call, invoice: Record) -> dict[str, Any]:
+    """The invoice; its ``payments`` list only when asked (``expand[]=payments``)."""
+    body = render(call, invoice)
+    if "payments" in call.expand:
+        body["payments"] = invoice_payments.embedded(call.state, invoice)
+    return body
+
+
 def _subscription_id(invoice: Record) -> str | None:
     details = (invoice.get("parent") or {}).get("subscription_details") or {}
     return details.get("subscription")
@@ -319,6 +376,7 @@ ROUTES: Routes = {
     },
     "/v1/invoices/{id}/finalize": {"POST": Endpoint(FINALIZE, finalize)},
     "/v1/invoices/{id}/pay": {"POST": Endpoint(PAY, pay)},
+    "/v1/invoices/{id}/attach_payment": {"POST": Endpoint(ATTACH, attach_payment)},
     "/v1/invoices/{id}/void": {"POST": Endpoint(spec({}), void)},
     "/v1/invoices/{id}/mark_uncollectible": {"POST": Endpoint(spec({}), mark_uncollectible)},
     "/v1/invoices/{id}/send": {"POST": Endpoint(spec({}), send)},

@@ -1,8 +1,8 @@
 """Invoice mechanics shared by the invoice endpoints and the billing cycle.
 
-Building an invoice and its lines, keeping totals right, finalizing (number,
-hosted URL, due date), collecting payment (success, decline, retry schedule) and
-voiding. Every function takes the moment ``at`` it happens, so work done while a
+Building an invoice and its lines, keeping totals right, and its status changes:
+finalizing (number, hosted URL, due date), paid, void, uncollectible. Charging is
+:mod:`.collection`'s. Every function takes the moment ``at`` it happens, so work done while a
 clock advances carries the time it was due, not the time it ran.
 """
 
@@ -16,8 +16,6 @@ from revbridge_sandboxes.stripe.tables import Record, new_id, new_token
 DAY = 86_400
 #: Drafts with ``auto_advance`` are finalized about an hour after they are created.
 FINALIZE_DELAY_S = 3600
-#: Delays between automatic payment attempts (Smart Retries: 4 attempts in ~2 weeks).
-RETRY_DELAYS_S = (3 * DAY, 5 * DAY, 7 * DAY)
 ACCOUNT = "acct_1SandboxRevbridge"
 _SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$"}
 _ZERO_DECIMAL = {"bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd"}
@@ -143,6 +141,7 @@ def new_invoice(
         "_sub_lines": [],
         "_items": [],
         "_lines": [],
+        "_payments": [],
     }
     invoice.update(fields or {})
     return invoice
@@ -268,8 +267,11 @@ def subscription_line(
     }
 
 
-def finalize(state: StripeState, invoice: Record, at: int, collect: bool = True) -> None:
-    """Draft → open: number, URLs, due date; then collect if the invoice auto-advances."""
+def finalize(state: StripeState, invoice: Record, at: int) -> None:
+    """Draft → open: number, URLs, due date; a zero-amount invoice is paid at once.
+
+    Collecting the payment is :mod:`.collection`'s work, not this function's.
+    """
     customer = state.customers.rows[invoice["customer"]]
     sequence = int(customer.get("next_invoice_sequence") or 1)
     customer["next_invoice_sequence"] = sequence + 1
@@ -294,65 +296,15 @@ def finalize(state: StripeState, invoice: Record, at: int, collect: bool = True)
     state.emit("invoice.finalized", invoice, at=at)
     if invoice["amount_due"] == 0:
         mark_paid(state, invoice, at)
-    elif (
-        collect
-        and invoice["auto_advance"]
-        and invoice["collection_method"] == "charge_automatically"
-    ):
-        attempt_payment(state, invoice, at)
-
-
-def decline(state: StripeState, invoice: Record, payment_method: str | None = None) -> str | None:
-    """The decline code a charge for ``invoice`` gets, or None when it succeeds.
-
-    In order: the customer's ``metadata[sandbox_payment]`` (``fail``/``succeed``);
-    Stripe's decline test payment methods (``pm_card_chargeDeclined``,
-    ``pm_card_chargeDeclinedInsufficientFunds``, ...) given to ``/pay``, as the
-    invoice's, subscription's or customer's default; then ``fail_payments``.
-    """
-    customer = state.customers.rows.get(invoice["customer"]) or {}
-    choice = (customer.get("metadata") or {}).get("sandbox_payment")
-    if choice in ("fail", "succeed"):
-        return "generic_decline" if choice == "fail" else None
-    sub = subscription_of(state, invoice) if invoice.get("parent") else None
-    candidates = (
-        payment_method,
-        invoice.get("default_payment_method"),
-        (sub or {}).get("default_payment_method"),
-        (customer.get("invoice_settings") or {}).get("default_payment_method"),
-    )
-    method = next((m for m in candidates if m), None)
-    if method is not None and "chargeDeclined" in method:
-        return "insufficient_funds" if "InsufficientFunds" in method else "generic_decline"
-    return "generic_decline" if state.options.fail_payments else None
-
-
-def attempt_payment(
-    state: StripeState, invoice: Record, at: int, payment_method: str | None = None
-) -> str | None:
-    """Charge the customer's (emulated) payment method; the decline code, or None if paid."""
-    invoice["attempted"] = True
-    invoice["attempt_count"] += 1
-    code = decline(state, invoice, payment_method)
-    if code is None:
-        mark_paid(state, invoice, at)
-        return None
-    retries_left = invoice["attempt_count"] <= len(RETRY_DELAYS_S)
-    if invoice["auto_advance"] and retries_left:
-        invoice["next_payment_attempt"] = at + RETRY_DELAYS_S[invoice["attempt_count"] - 1]
-        state.schedule(invoice["next_payment_attempt"], invoice["test_clock"])
-    else:
-        invoice["next_payment_attempt"] = None
-    state.emit("invoice.payment_failed", invoice, at=at)
-    _after_failure(state, invoice, at, final=invoice["next_payment_attempt"] is None)
-    return code
 
 
 def mark_paid(state: StripeState, invoice: Record, at: int, out_of_band: bool = False) -> None:
+    """Open/uncollectible → paid: ``invoice.paid`` (and ``invoice.payment_succeeded``)."""
     invoice["status"] = "paid"
     invoice["amount_paid"] = invoice["amount_due"]
     invoice["amount_remaining"] = 0
     invoice["next_payment_attempt"] = None
+    invoice["auto_advance"] = False
     invoice["status_transitions"]["paid_at"] = at
     if not out_of_band and invoice["amount_due"] > 0:
         invoice["attempted"] = True
@@ -367,12 +319,22 @@ def mark_paid(state: StripeState, invoice: Record, at: int, out_of_band: bool = 
 
 
 def void(state: StripeState, invoice: Record, at: int) -> None:
+    """Open/uncollectible → void (terminal): ``invoice.voided``."""
     invoice["status"] = "void"
     invoice["status_transitions"]["voided_at"] = at
     invoice["next_payment_attempt"] = None
     invoice["auto_advance"] = False
     invoice["amount_remaining"] = 0
     state.emit("invoice.voided", invoice, at=at)
+
+
+def mark_uncollectible(state: StripeState, invoice: Record, at: int) -> None:
+    """Open → uncollectible: collection stops; it may still be paid or voided."""
+    invoice["status"] = "uncollectible"
+    invoice["status_transitions"]["marked_uncollectible_at"] = at
+    invoice["next_payment_attempt"] = None
+    invoice["auto_advance"] = False
+    state.emit("invoice.marked_uncollectible", invoice, at=at)
 
 
 def subscription_of(state: StripeState, invoice: Record) -> Record | None:
@@ -405,7 +367,7 @@ def end_subscription(state: StripeState, sub: Record, at: int) -> None:
     state.emit("customer.subscription.deleted", sub, at=at)
 
 
-def _after_failure(state: StripeState, invoice: Record, at: int, final: bool) -> None:
+def after_failure(state: StripeState, invoice: Record, at: int, final: bool) -> None:
     """A failed payment makes an active subscription past due; the last one cancels it."""
     sub = subscription_of(state, invoice)
     if sub is None or sub["status"] in ("canceled", "incomplete_expired", "incomplete"):

@@ -42,6 +42,9 @@ TABLES: dict[str, tuple[str, str]] = {
     "webhook_endpoints": ("webhook_endpoint", "we"),
     "test_clocks": ("test_helpers.test_clock", "clock"),
     "billing_meters": ("billing.meter", "mtr"),
+    "payment_methods": ("PaymentMethod", "pm"),
+    "payment_intents": ("payment_intent", "pi"),
+    "invoice_payments": ("invoice_payment", "inpay"),
 }
 
 
@@ -113,6 +116,9 @@ class StripeState:
         self.webhook_endpoints = self.tables["webhook_endpoints"]
         self.test_clocks = self.tables["test_clocks"]
         self.meters = self.tables["billing_meters"]
+        self.payment_methods = self.tables["payment_methods"]
+        self.payment_intents = self.tables["payment_intents"]
+        self.invoice_payments = self.tables["invoice_payments"]
         self.meter_events = Table("billing_meter_events", "billing.meter_event")
         self.lookup_keys: dict[str, str] = {}
         #: (meter id, customer id) → [(timestamp, value)] of accepted meter events

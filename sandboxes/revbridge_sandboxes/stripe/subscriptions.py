@@ -5,7 +5,10 @@ Creating a subscription bills the licensed items for the first period at once
 ``add_invoice_items`` and the customer's pending invoice items; the invoice is
 finalized immediately and, for ``charge_automatically``, paid — or declined, which
 leaves the subscription ``incomplete`` (``payment_behavior=error_if_incomplete``
-answers 402 and creates nothing). Period dates live on the items
+answers 402 and creates nothing). A customer with no payment method to charge (see
+:mod:`.payment_methods`) gets Stripe's 400 and nothing is created, unless
+``payment_behavior=default_incomplete`` (then the subscription is ``incomplete`` with an
+open invoice, not yet charged). Period dates live on the items
 (``items.data[].current_period_start/end``), as in the current API. Changing items
 or quantities does not generate prorations (``proration_behavior`` is accepted).
 """
@@ -15,7 +18,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from revbridge_sandboxes.stripe import billing, invoicing, search, subscription_items
+from revbridge_sandboxes.stripe import billing, collection, invoicing, search, subscription_items
 from revbridge_sandboxes.stripe.endpoint import Call, Endpoint, Routes, page, render
 from revbridge_sandboxes.stripe.errors import StripeError
 from revbridge_sandboxes.stripe.invoice_items import new_item
@@ -150,7 +153,7 @@ def create(call: Call) -> dict[str, Any]:
     extra = [_extra_price(state, x, i) for i, x in enumerate(params.get("add_invoice_items") or [])]
     at = state.now(customer.get("test_clock"))
     period, trial = billing.first_period(params, prices[0], at)
-    collection = params.get("collection_method") or "charge_automatically"
+    collect_by = params.get("collection_method") or "charge_automatically"
     behavior = params.get("payment_behavior") or "allow_incomplete"
     due_now = (
         0
@@ -162,15 +165,8 @@ def create(call: Call) -> dict[str, Any]:
         )
     )
     due_now += sum(amount_for(p, x.get("quantity") or 1) for p, x in extra)
-    charge = collection == "charge_automatically" and due_now > 0
-    probe = {
-        "customer": customer["id"],
-        "default_payment_method": params.get("default_payment_method"),
-    }
-    code = invoicing.decline(state, probe) if charge else None
-    declined = code is not None
-    if declined and behavior == "error_if_incomplete":
-        raise StripeError.card_declined(code or "generic_decline")
+    charge = collect_by == "charge_automatically" and due_now > 0
+    declined = charge and _first_charge_fails(state, customer, params, behavior)
     status = "trialing" if trial else "active"
     if charge and (declined or behavior == "default_incomplete"):
         status = "incomplete"
@@ -195,9 +191,31 @@ def create(call: Call) -> dict[str, Any]:
     )
     state.emit("customer.subscription.created", sub, at=at)
     invoicing.open_draft(state, invoice, at)
-    invoicing.finalize(state, invoice, at, collect=behavior != "default_incomplete")
+    collection.finalize(state, invoice, at)
+    if behavior != "default_incomplete" and collection.collects(invoice):
+        collection.attempt(state, invoice, at)
     state.schedule(billing.period_of(state, sub)[1], sub["test_clock"])
     return render(call, sub)
+
+
+def _first_charge_fails(
+    state: StripeState, customer: Record, params: dict[str, Any], behavior: str
+) -> bool:
+    """Whether charging the first invoice would fail; raise when Stripe refuses to create.
+
+    With no payment method at all Stripe creates nothing (400) unless
+    ``payment_behavior=default_incomplete``; a decline with ``error_if_incomplete`` is a 402.
+    """
+    probe = {
+        "customer": customer["id"],
+        "default_payment_method": params.get("default_payment_method"),
+    }
+    result = collection.outcome(state, probe)
+    if result.failure == collection.NO_PAYMENT_METHOD and behavior != "default_incomplete":
+        raise StripeError.no_payment_method()
+    if result.failure is not None and behavior == "error_if_incomplete":
+        raise StripeError.card_declined(result.failure)
+    return result.failure is not None
 
 
 def retrieve(call: Call) -> dict[str, Any]:

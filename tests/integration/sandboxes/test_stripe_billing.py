@@ -67,6 +67,13 @@ def _get(http: httpx.Client, path: str, **params: Any) -> dict[str, Any]:
     return body
 
 
+def _customer(http: httpx.Client, **form: Any) -> dict[str, Any]:
+    """A customer whose default payment method is Stripe's good test card."""
+    card = {"payment_method": "pm_card_visa"}
+    card["invoice_settings[default_payment_method]"] = "pm_card_visa"
+    return _post(http, "/v1/customers", **card, **form)
+
+
 def _subscribe(http: httpx.Client, customer: dict[str, Any], **extra: Any) -> dict[str, Any]:
     product = _post(http, "/v1/products", name="Seat")
     price = _post(
@@ -103,7 +110,7 @@ def _event_types(http: httpx.Client) -> list[str]:
 def test_clock_advance_renews_a_subscription_and_emits_invoice_paid(
     http: httpx.Client, hooks: tuple[str, Hooks]
 ) -> None:
-    sub = _subscribe(http, _post(http, "/v1/customers", name="Acme"))
+    sub = _subscribe(http, _customer(http, name="Acme"))
     end = _period_end(sub)
 
     _advance_to(http, end + 60)
@@ -134,7 +141,7 @@ def test_clock_advance_renews_a_subscription_and_emits_invoice_paid(
 
 
 def test_renewal_bills_metered_usage_in_arrears(http: httpx.Client) -> None:
-    customer = _post(http, "/v1/customers", name="Acme")
+    customer = _customer(http, name="Acme")
     meter = _post(
         http,
         "/v1/billing/meters",
@@ -178,7 +185,7 @@ def test_renewal_bills_metered_usage_in_arrears(http: httpx.Client) -> None:
 
 
 def test_declined_renewal_goes_past_due_and_recovers_on_retry(http: httpx.Client) -> None:
-    customer = _post(http, "/v1/customers", name="Acme")
+    customer = _customer(http, name="Acme")
     sub = _subscribe(http, customer)
     _post(http, f"/v1/customers/{customer['id']}", **{"metadata[sandbox_payment]": "fail"})
     end = _period_end(sub)
@@ -241,8 +248,8 @@ def test_send_invoice_subscription_goes_past_due_after_the_due_date(http: httpx.
 def test_test_clock_moves_only_its_own_customers(http: httpx.Client) -> None:
     frozen = 1_767_225_600  # 2026-01-01T00:00:00Z
     clock = _post(http, "/v1/test_helpers/test_clocks", frozen_time=frozen, name="renewals")
-    on_clock = _post(http, "/v1/customers", name="Clocked", test_clock=clock["id"])
-    elsewhere = _post(http, "/v1/customers", name="Wall time")
+    on_clock = _customer(http, name="Clocked", test_clock=clock["id"])
+    elsewhere = _customer(http, name="Wall time")
     clocked_sub = _subscribe(http, on_clock)
     other_sub = _subscribe(http, elsewhere)
     assert clocked_sub["start_date"] == frozen
@@ -268,7 +275,7 @@ def test_test_clock_moves_only_its_own_customers(http: httpx.Client) -> None:
 
 
 def test_cancel_at_period_end_ends_the_subscription_at_renewal(http: httpx.Client) -> None:
-    sub = _subscribe(http, _post(http, "/v1/customers", name="Acme"))
+    sub = _subscribe(http, _customer(http, name="Acme"))
     updated = _post(http, f"/v1/subscriptions/{sub['id']}", cancel_at_period_end="true")
     assert updated["cancel_at_period_end"] is True
     assert updated["status"] == "active"
@@ -283,7 +290,7 @@ def test_cancel_at_period_end_ends_the_subscription_at_renewal(http: httpx.Clien
 
 
 def test_deleting_a_subscription_cancels_it_now(http: httpx.Client) -> None:
-    sub = _subscribe(http, _post(http, "/v1/customers", name="Acme"))
+    sub = _subscribe(http, _customer(http, name="Acme"))
 
     canceled = http.delete(f"/v1/subscriptions/{sub['id']}").json()
     again = http.post(f"/v1/subscriptions/{sub['id']}", data={"description": "x"})
@@ -297,7 +304,7 @@ def test_deleting_a_subscription_cancels_it_now(http: httpx.Client) -> None:
 
 
 def test_subscription_items_change_quantity_and_price(http: httpx.Client) -> None:
-    sub = _subscribe(http, _post(http, "/v1/customers", name="Acme"))
+    sub = _subscribe(http, _customer(http, name="Acme"))
     item = sub["items"]["data"][0]
     addon = _post(http, "/v1/products", name="Support")
     price = _post(

@@ -255,7 +255,9 @@ def test_prices_are_found_by_unique_lookup_key(http: httpx.Client) -> None:
 
 
 def test_expand_replaces_ids_with_objects(http: httpx.Client) -> None:
-    customer = _customer(http, name="Acme")
+    card = {"payment_method": "pm_card_visa"}
+    card["invoice_settings[default_payment_method]"] = "pm_card_visa"
+    customer = _customer(http, name="Acme", **card)
     product = http.post("/v1/products", data={"name": "Seat"}).json()
     price = http.post(
         "/v1/prices",

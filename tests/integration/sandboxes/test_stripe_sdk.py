@@ -103,6 +103,8 @@ def test_sdk_runs_customer_to_paid_invoice(client: stripe.StripeClient) -> None:
             "address": {"line1": "1 Main St", "city": "Austin", "country": "US"},
             "metadata": {"crm_id": "0065g00000XyZ"},
             "tax_exempt": "none",
+            "payment_method": "pm_card_visa",
+            "invoice_settings": {"default_payment_method": "pm_card_visa"},
         }
     )
     assert customer.id.startswith("cus_")
