@@ -5,6 +5,8 @@ Routes (all under ``/api/v2``, Basic or Bearer auth except ``utilities/ping``):
 * ``GET utilities/ping``
 * ``POST transactions/create``, ``POST transactions/createoradjust``
 * ``GET transactions/{id}``
+* ``GET companies/{companyCode}/transactions`` (``$filter``, ``$orderBy``, ``$top``,
+  ``$skip``, ``$include``; ``@nextLink`` paging — see :mod:`.listing`)
 * ``GET companies/{companyCode}/transactions/{transactionCode}`` (``documentType``)
 * ``POST companies/{companyCode}/transactions/{transactionCode}/commit|void|adjust``
 * ``GET companies`` (``$top``, ``$skip``), ``GET companies/{companyId}/nexus``
@@ -157,6 +159,7 @@ def _routes(state: AvalaraState, auth: Authenticator) -> list[Route]:
         ("/api/v2/transactions/create", tx.create, "POST", True),
         ("/api/v2/transactions/createoradjust", tx.create_or_adjust, "POST", True),
         ("/api/v2/transactions/{id}", tx.get_by_id, "GET", True),
+        ("/api/v2/companies/{companyCode}/transactions", tx.list, "GET", True),
         (doc, tx.get, "GET", True),
         (doc + "/commit", tx.commit, "POST", True),
         (doc + "/void", tx.void, "POST", True),

@@ -81,6 +81,10 @@ class AvalaraState:
             raise errors.entity_not_found("Document", f"{company.code} - {code}")
         return found
 
+    def documents(self, company: Company) -> list[Model]:
+        """The company's current documents (not the adjusted versions they replaced)."""
+        return [m for m in self._current.values() if m["companyId"] == company.id]
+
     def by_id(self, transaction_id: int) -> Model | None:
         return self._by_id.get(transaction_id)
 

@@ -1,4 +1,4 @@
-"""Transaction endpoints: create, createoradjust, adjust, get, commit, void.
+"""Transaction endpoints: create, createoradjust, adjust, get, list, commit, void.
 
 ``create`` and ``createoradjust`` answer 201, the others 200, all with a
 ``TransactionModel`` shaped by ``$include``. Order types (``SalesOrder``, the default)
@@ -12,7 +12,12 @@ Re-sending a document code:
   ``Adjusted`` and a new version (new id, ``version`` + 1) takes its place, also when the
   input is identical, as AvaTax adjusts whenever the document exists. There is always
   exactly one current document per company, code and type.
+* ``commit`` of a committed document answers it again (harmless to repeat); of a voided
+  (``Cancelled``) one it fails with ``TransactionAlreadyCancelled``.
 * A ``locked`` document refuses every change with ``CannotModifyLockedTransaction``.
+
+So a caller that lost the answer to ``createoradjust`` with ``commit: true`` can send it
+again: the document stays one (a new version of the same code), committed.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from revbridge_sandboxes.avalara import errors
+from revbridge_sandboxes.avalara import errors, listing
 from revbridge_sandboxes.avalara.companies import Company
 from revbridge_sandboxes.avalara.engine import calculate
 from revbridge_sandboxes.avalara.payloads import (
@@ -75,6 +80,18 @@ def _document_type(request: Request) -> str | None:
     if match is None:
         raise errors.invalid_request([errors.model_state_invalid("documentType", value, "Enum")])
     return match
+
+
+_BARE = Include(lines=False, details=False, summary=False, addresses=False)
+
+
+def _count_param(params: dict[str, str], name: str, default: int) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise errors.invalid_request([errors.model_state_invalid(name, raw, "Int32")])
+    return int(raw)
 
 
 class TransactionApi:
@@ -158,6 +175,25 @@ class TransactionApi:
         company, code = self._path(request)
         model = self.state.find(company, code, _document_type(request))
         return json_response(_include(request).shape(model))
+
+    async def list(self, request: Request) -> Response:
+        """ListTransactionsByCompany (see :mod:`.listing`)."""
+        company = self.state.company(decode_code(request.path_params["companyCode"]))
+        params = dict(request.query_params)
+        top = min(_count_param(params, "$top", listing.MAX_TOP), listing.MAX_TOP)
+        skip = _count_param(params, "$skip", 0)
+        found = listing.select(
+            self.state.documents(company), params.get("$filter"), listing.today()
+        )
+        found = listing.order(found, params.get("$orderBy") or params.get("$orderby"))
+        include = Include.parse(params["$include"]) if params.get("$include") else _BARE
+        body: dict[str, Any] = {
+            "@recordsetCount": len(found),
+            "value": [include.shape(m) for m in found[skip : skip + top]],
+        }
+        if skip + top < len(found):
+            body["@nextLink"] = listing.next_link(request.url.path, params, top, skip)
+        return json_response(body)
 
     async def get_by_id(self, request: Request) -> Response:
         raw = request.path_params["id"]
