@@ -104,6 +104,16 @@ def _check_apply_lines(state: NetSuiteState, rec: Record, before: dict[str, Deci
     return total
 
 
+def resolve_docs(state: NetSuiteState, lines: list[Record]) -> None:
+    """Name each apply line's invoice by internal id (so updates match lines by invoice)."""
+    for line in lines:
+        doc = line.get("doc")
+        if doc and "id" not in doc:
+            found = state.by_external_id("invoice", doc.get("externalId", ""))
+            if found is not None:
+                line["doc"] = {"id": found["id"]}
+
+
 def _doc_id(state: NetSuiteState, doc: dict[str, str]) -> str:
     if "id" in doc:
         return doc["id"]

@@ -33,7 +33,11 @@ from revbridge_sandboxes.netsuite.invoices import (
     record_billing,
 )
 from revbridge_sandboxes.netsuite.orders import prepare_order, settle
-from revbridge_sandboxes.netsuite.payments import prepare_payment, settle_invoices
+from revbridge_sandboxes.netsuite.payments import (
+    prepare_payment,
+    resolve_docs,
+    settle_invoices,
+)
 from revbridge_sandboxes.netsuite.schema import ITEM_TYPES, SPECS
 from revbridge_sandboxes.netsuite.state import Record
 
@@ -91,6 +95,8 @@ class Records:
         self, rtype: str, rec: Record, parsed: dict[str, Any], replace: frozenset[str] = frozenset()
     ) -> Record:
         shape = SPECS[rtype].shape
+        if rtype == "customerPayment":
+            resolve_docs(self.state, parsed.get("apply") or [])
         new = copy.deepcopy(rec)
         for name, value in parsed.items():
             if name in shape.sublists and value is not None:

@@ -251,3 +251,21 @@ def test_suiteql_lists_payments_and_what_they_apply_to(ns: httpx.Client) -> None
         (first, row["id"], "1800"),
         (second, row["id"], "200"),
     ]
+
+
+def test_patching_the_applied_amount_moves_the_invoice_balance(ns: httpx.Client) -> None:
+    customer = new_customer(ns)
+    invoice = new_invoice(ns, customer, "in_1")
+    payment_id = created_id(
+        ns.post(f"{REC}/customerPayment", json=payment(customer, (invoice, 1000), payment=1800))
+    )
+
+    patched = ns.patch(
+        f"{REC}/customerPayment/{payment_id}",
+        json={"apply": {"items": [{"doc": {"externalId": "in_1"}, "amount": 1800}]}},
+    )
+
+    assert patched.status_code == 204, patched.text
+    assert balance(ns, invoice) == (1800.0, 0.0, "Paid In Full")
+    body = read(ns, f"customerPayment/{payment_id}")
+    assert (body["applied"], body["unapplied"], body["apply"]["totalResults"]) == (1800.0, 0.0, 1)
