@@ -24,13 +24,14 @@ from revbridge.canonical import ExternalRef
 from revbridge.config.policy import Policy
 from revbridge.config.settings import Settings
 from revbridge.errors import ConfigError
-from revbridge.ports import CallsOut, ChangeFeedSource, ChangePushReceiver
+from revbridge.ports import BillingEventFeed, CallsOut, ChangeFeedSource, ChangePushReceiver
 from revbridge.store.db import create_store_engine
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from revbridge.flows import runtime
+    from revbridge.ingress.billing import InvoiceStarter
     from revbridge.ingress.deals import Starter
     from revbridge.ingress.webhooks import Receiver
     from revbridge.observability.metrics import Metrics
@@ -131,6 +132,21 @@ def remote_starter(url: str) -> Starter:
     return start
 
 
+def remote_settler(url: str) -> InvoiceStarter:
+    """Starts an invoice's run from a process that runs none (``revbridge serve``)."""
+    from revbridge.flows import runtime
+    from revbridge.flows.receivables import PROCESS, workflow_id
+
+    enqueuer = runtime.Enqueuer(url)
+
+    async def settle(invoice: ExternalRef, phase: str, at: float) -> None:
+        await asyncio.to_thread(
+            enqueuer.enqueue, PROCESS, workflow_id(invoice, phase), str(invoice), phase, at
+        )
+
+    return settle
+
+
 def build_api(
     settings: Settings,
     engine: Engine,
@@ -155,8 +171,15 @@ def build_api(
             notice(f"CRM change webhooks off: {exc}")
     start = remote_starter(database_url(settings))
     events = billing_events(policy, env) if policy is not None else None
+    settle = remote_settler(database_url(settings))
     return create_app(
-        settings, engine, policy, start=start, receivers=pushed, billing_events=events
+        settings,
+        engine,
+        policy,
+        start=start,
+        receivers=pushed,
+        billing_events=events,
+        settle=settle,
     )
 
 
@@ -182,19 +205,22 @@ async def run_worker(
     *,
     concurrency: int = 16,
     poll_s: float | None = 0.5,
+    billing_poll_s: float | None = 30.0,
     webhooks: tuple[str, int] | None = None,
     executor_id: str | None = None,
     metrics: tuple[str, int] | None = None,
 ) -> None:
     """Run deals until ``stop``: join the fleet (heartbeats, takeover of gone workers'
     deals), serve the deals queue; the CRM's change feed (when it has one) is polled after
-    its durable watermark unless ``poll_s`` is None; with ``webhooks`` (host, port) pushed
-    change events are received there too, and with ``REVBRIDGE_NATS_URL`` canonical events
-    on ``revbridge.ingest.>``; with ``metrics`` (host, port) this worker's metrics are
-    served there (``GET /metrics``)."""
-    from revbridge.flows import fleet, runtime
+    its durable watermark unless ``poll_s`` is None; the billing system's recent invoice
+    events every ``billing_poll_s`` (None: never), so a lost webhook loses no invoice;
+    with ``webhooks`` (host, port) pushed change events are received there too, and with
+    ``REVBRIDGE_NATS_URL`` canonical events on ``revbridge.ingest.>``; with ``metrics``
+    (host, port) this worker's metrics are served there (``GET /metrics``)."""
+    from revbridge.flows import fleet, receivables, runtime
     from revbridge.flows.quote_to_cash import quote_to_cash, workflow_id
     from revbridge.ingress import nats_consumer
+    from revbridge.ingress.billing import poll_forever as billing_events_pull
     from revbridge.ingress.polling import poll_forever
     from revbridge.observability.alerts import run_alerts
     from revbridge.observability.tracing import configure_tracing
@@ -206,6 +232,10 @@ async def run_worker(
 
     async def start(deal: ExternalRef, correlation_id: str) -> None:
         await runtime.start_deal(quote_to_cash, workflow_id(deal), str(deal), correlation_id)
+
+    async def settle(invoice: ExternalRef, phase: str, at: float) -> None:
+        run = receivables.workflow_id(invoice, phase)
+        await runtime.start_deal(receivables.settle_invoice, run, str(invoice), phase, at)
 
     app.starter = start
     exporter = None
@@ -221,6 +251,10 @@ async def run_worker(
     tasks.append(asyncio.create_task(run_alerts(app.engine, app.policy, stop, interval, None, me)))
     if feed is not None and poll_s is not None:
         tasks.append(asyncio.create_task(poll_forever(app.engine, feed, start, stop, poll_s)))
+    billing = app.services.billing
+    if isinstance(billing, BillingEventFeed) and billing_poll_s is not None:
+        pull = billing_events_pull(app.engine, billing, settle, stop, billing_poll_s)
+        tasks.append(asyncio.create_task(pull))
     if webhooks is not None:
         tasks.append(asyncio.create_task(_serve_webhooks(app, start, webhooks, stop)))
     if app.settings.nats_url is not None:

@@ -19,13 +19,14 @@ be pulled) and :class:`ChangePushReceiver` (a CRM whose changes are pushed, sign
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
-from revbridge.canonical import Customer, ExternalRef, Money, Order
+from revbridge.canonical import Customer, ExternalRef, InvoiceStatus, Money, Order
 from revbridge.canonical.events import BusinessEvent
 from revbridge.observability.calls import CallRecord
 
@@ -108,6 +109,110 @@ class DealStatus(PortModel):
     erp_customer: ExternalRef | None = None
 
 
+# -- receivables: invoices posted by billing, the payments that settle them -----------------
+
+
+class BilledLine(PortModel):
+    """One line of a billing invoice, net of discounts and before tax."""
+
+    line_id: str | None  # the order line it bills (None: a line the deal does not know)
+    description: str
+    quantity: Decimal
+    amount: Money
+    tax: Money
+    metered: bool = False  # usage billed in arrears
+    period_start: date | None = None
+    period_end: date | None = None
+
+
+class BilledPayment(PortModel):
+    """Money billing collected for an invoice (one attempt that succeeded)."""
+
+    ref: ExternalRef
+    amount: Money
+    received_at: datetime
+
+
+class BilledInvoice(PortModel):
+    """An invoice as the billing system has it now: lines, amounts, payments, failures."""
+
+    ref: ExternalRef
+    number: str | None
+    status: InvoiceStatus
+    currency: str
+    lines: tuple[BilledLine, ...]
+    subtotal: Money
+    tax: Money
+    total: Money
+    amount_due: Money
+    amount_paid: Money
+    amount_remaining: Money
+    issued_at: datetime | None = None
+    due_date: date | None = None
+    paid_at: datetime | None = None
+    correlation_id: str | None = None  # the deal's, as revbridge put it in the metadata
+    order_id: str | None = None
+    attempts: int = 0  # collection attempts so far
+    failure: str | None = None  # why the last collection attempt failed, if it did
+    payments: tuple[BilledPayment, ...] = ()
+
+
+class ErpInvoiceLine(PortModel):
+    line_id: str  # the order line billed
+    position: int  # that line's place in the order, from 1 (how the sales order lists it)
+    quantity: Decimal
+    amount: Money
+    tax: Money
+
+
+class ErpInvoice(PortModel):
+    """The ERP invoice to post for one billing invoice, from the deal's sales order."""
+
+    external_id: str  # the billing invoice's id: the ERP keeps one invoice per id
+    number: str | None
+    currency: str
+    issued_on: date
+    due_on: date | None
+    lines: tuple[ErpInvoiceLine, ...]
+    memo: str
+
+
+class PostedErpInvoice(PortModel):
+    """An ERP invoice as the ERP answered: its id and the amounts it holds."""
+
+    ref: ExternalRef
+    number: str | None
+    total: Money
+    tax: Money
+
+
+class ErpPayment(PortModel):
+    """A customer payment to apply to one ERP invoice."""
+
+    external_id: str  # the billing payment's id: one ERP payment per id
+    amount: Money
+    received_on: date
+    memo: str
+
+
+class InvoiceView(PortModel):
+    """What the CRM shows of one invoice on the deal (the account team's view)."""
+
+    invoice: ExternalRef
+    number: str | None
+    status: InvoiceStatus
+    total: Money
+    tax: Money
+    amount_paid: Money
+    amount_remaining: Money
+    due_date: date | None
+    issued_on: date | None
+    paid_on: date | None = None
+    failure: str | None = None
+    erp_invoice: ExternalRef | None = None
+    erp_payment: ExternalRef | None = None
+
+
 class ClosedWonChange(PortModel):
     """A CRM change saying a deal was won, as the change feed reported it."""
 
@@ -141,6 +246,14 @@ class CrmPort(Protocol):
         """Write the integration status and financial ids onto the deal and its account."""
         ...
 
+    async def show_invoice(self, deal: ExternalRef, view: InvoiceView) -> None:
+        """Show the invoice, its amounts and its payment status on the deal."""
+        ...
+
+    async def stamp_exception(self, deal: ExternalRef, text: str | None) -> None:
+        """Show why the deal is held (``None``: clear it) where the sales rep looks."""
+        ...
+
 
 class ErpPort(Protocol):
     system: str
@@ -159,6 +272,15 @@ class ErpPort(Protocol):
         """Compensation: close every line of the order so nothing is fulfilled or billed."""
         ...
 
+    async def post_invoice(self, order: ExternalRef, invoice: ErpInvoice) -> PostedErpInvoice:
+        """Bill ``invoice.lines`` of the sales order as one ERP invoice (found, not posted
+        again, when one with ``invoice.external_id`` exists)."""
+        ...
+
+    async def record_payment(self, invoice: ExternalRef, payment: ErpPayment) -> ExternalRef:
+        """A customer payment applied to the ERP invoice (found when it exists)."""
+        ...
+
 
 class TaxPort(Protocol):
     system: str
@@ -168,6 +290,11 @@ class TaxPort(Protocol):
         ...
 
     async def void_tax(self, document: ExternalRef, entity: EntityContext) -> None: ...
+
+    async def invoice_tax(self, plan: OrderPlan, invoice: BilledInvoice) -> TaxQuote:
+        """Record the tax of a posted invoice under a document code derived from its id,
+        committed when the policy commits documents; per line by ``BilledLine.line_id``."""
+        ...
 
 
 class BillingPort(Protocol):
@@ -188,6 +315,10 @@ class BillingPort(Protocol):
         ...
 
     async def cancel_subscription(self, subscription: ExternalRef) -> None: ...
+
+    async def read_invoice(self, invoice: ExternalRef) -> BilledInvoice:
+        """The invoice as billing has it now, with its lines and the payments collected."""
+        ...
 
 
 class BillingEvent(PortModel):
@@ -256,6 +387,17 @@ class ChangeFeedSource(Protocol):
     """A CRM whose changes can be read after a durable position."""
 
     def change_feed(self) -> ChangeFeedPort: ...
+
+
+@runtime_checkable
+class BillingEventFeed(Protocol):
+    """A billing system whose recent events can be listed (to find lost webhooks)."""
+
+    system: str
+
+    async def invoice_events(self, most: int) -> list[BillingEvent]:
+        """The newest ``most`` invoice events (posted, paid, payment failed), newest first."""
+        ...
 
 
 @runtime_checkable

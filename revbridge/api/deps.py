@@ -16,6 +16,7 @@ from revbridge.api.ratelimit import RateLimiter
 from revbridge.cases.actions import Signal
 from revbridge.config.policy import Policy
 from revbridge.config.settings import Settings
+from revbridge.ingress.billing import InvoiceStarter
 from revbridge.ingress.deals import Starter
 from revbridge.ingress.payloads import declares_json
 from revbridge.ingress.webhooks import Receiver
@@ -38,6 +39,7 @@ class ApiContext:
     limiter: RateLimiter
     metrics: Metrics
     billing_events: BillingEventsPort | None = None  # Stripe's pushed events
+    settle: InvoiceStarter | None = None  # starts an invoice's run on the workers' queue
     receivers: Mapping[str, Receiver] = field(default_factory=dict)
 
 

@@ -37,6 +37,7 @@ from revbridge.cases.actions import Signal
 from revbridge.config.policy import Policy
 from revbridge.config.settings import Settings
 from revbridge.flows import runtime
+from revbridge.ingress.billing import InvoiceStarter
 from revbridge.ingress.deals import Starter
 from revbridge.ingress.webhooks import Receiver
 from revbridge.observability.metrics import Metrics
@@ -56,6 +57,7 @@ def create_app(
     replay: Replay | None = None,
     receivers: Mapping[str, Receiver] | None = None,
     billing_events: BillingEventsPort | None = None,
+    settle: InvoiceStarter | None = None,
     rate: tuple[float, int] = (50.0, 100),
     max_body: int = MAX_BODY,
 ) -> FastAPI:
@@ -71,6 +73,7 @@ def create_app(
         limiter=RateLimiter(*rate),
         metrics=Metrics(engine),
         billing_events=billing_events,
+        settle=settle,
         receivers=dict(receivers or {}),
     )
     app = FastAPI(

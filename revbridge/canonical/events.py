@@ -74,6 +74,8 @@ class EventType(StrEnum):
     ORDER_ACCEPTED = "order.accepted"  # the ERP accepted the sales order
     INVOICE_POSTED = "invoice.posted"  # an invoice was issued and posted to receivables
     PAYMENT_RECEIVED = "payment.received"  # a payment was received
+    PAYMENT_FAILED = "payment.failed"  # collecting a payment failed; the invoice is still due
+    ENTITLEMENT_ACTIVATED = "entitlement.activated"  # the customer's products were provisioned
     SUBSCRIPTION_AMENDED = "subscription.amended"  # a running contract was amended
     EXCEPTION_RAISED = "exception.raised"  # work stopped and an owner must act
     EXCEPTION_RESOLVED = "exception.resolved"  # that work was resumed, compensated or cancelled
@@ -100,6 +102,8 @@ DATA_MODELS: dict[EventType, type[Order | Invoice | Payment] | None] = {
     EventType.ORDER_ACCEPTED: Order,
     EventType.INVOICE_POSTED: Invoice,
     EventType.PAYMENT_RECEIVED: Payment,
+    EventType.PAYMENT_FAILED: Payment,
+    EventType.ENTITLEMENT_ACTIVATED: None,
     EventType.SUBSCRIPTION_AMENDED: Order,
     EventType.EXCEPTION_RAISED: None,
     EventType.EXCEPTION_RESOLVED: None,

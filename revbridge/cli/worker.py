@@ -1,4 +1,5 @@
-"""``revbridge worker``: run deals — recover, serve the queue, poll the CRM's changes."""
+"""``revbridge worker``: run deals and invoices — recover, serve the queue, poll the CRM's
+changes and billing's invoice events."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ def worker(
     concurrency: int = typer.Option(16, help="Deals run at once by this worker."),
     poll: float = typer.Option(
         0.5, help="Seconds between change-feed polls when idle; 0: no polling."
+    ),
+    billing_poll: float = typer.Option(
+        30.0,
+        help="Seconds between pulls of billing's recent invoice events (finds lost webhooks); "
+        "0: none.",
     ),
     webhooks: str | None = typer.Option(
         None, help="HOST:PORT to receive pushed change events on (POST /webhooks/<system>/changes)."
@@ -59,6 +65,7 @@ def worker(
             stop,
             concurrency=concurrency,
             poll_s=poll or None,
+            billing_poll_s=billing_poll or None,
             webhooks=_address(webhooks) if webhooks else None,
             executor_id=executor_id,
             metrics=_address(metrics) if metrics else None,

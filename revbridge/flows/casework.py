@@ -11,13 +11,15 @@ from typing import Any
 
 from dbos import DBOS
 
-from revbridge.canonical import BusinessEvent, EventType, Order
+from revbridge.canonical import BusinessEvent, EventType, ExternalRef
 from revbridge.cases.guidance import guidance
-from revbridge.cases.model import GOES_ON, CaseAction
+from revbridge.cases.model import GOES_ON, CaseAction, ExceptionCase
 from revbridge.flows.outcomes import StepFailure
 from revbridge.flows.runtime import services
-from revbridge.flows.steps import _store
-from revbridge.store import audit, cases, deals
+from revbridge.flows.step_names import Step
+from revbridge.flows.steps import _effect, _store
+from revbridge.ports import OrderPlan
+from revbridge.store import audit, cases, deals, packages
 from revbridge.store.deals import Stage, Status
 from revbridge.stream import sql_log
 
@@ -163,13 +165,18 @@ async def _resolved(deal_key: str, case_id: str, action: CaseAction, correlation
 
 @DBOS.step()
 async def finish_deal(
-    deal_key: str, correlation_id: str, refs: dict[str, Any], order: Order
+    deal_key: str, correlation_id: str, refs: dict[str, Any], plan: OrderPlan
 ) -> None:
-    """The deal is activated: record it, audit it, publish ``order.accepted``."""
+    """The deal is activated: record it with the plan booked (what its invoices are checked
+    against), audit it, publish ``order.accepted``."""
     origin = _origin()
+    order = plan.order
+    booked = plan.model_dump(mode="json")
 
     def work(conn: Any) -> None:
-        deals.advance(conn, deal_key, Stage.ACTIVATED, status=Status.ACTIVATED, refs=refs)
+        deals.advance(
+            conn, deal_key, Stage.ACTIVATED, status=Status.ACTIVATED, refs=refs, plan=booked
+        )
         audit.append(
             conn,
             actor="revbridge",
@@ -182,6 +189,76 @@ async def finish_deal(
         sql_log.append(conn, event)
 
     await _store(work)
+
+
+@DBOS.step()
+async def settle_case(
+    subject: str, failure_class: str, correlation_id: str
+) -> tuple[str, str, int] | None:
+    """Resolve ``subject``'s open case of ``failure_class`` (what was wrong is no longer):
+    the run waiting on it, the case and its occurrence, or None when none is open."""
+    origin = _origin()
+
+    def work(conn: Any) -> tuple[str, str, int] | None:
+        case = cases.open_for_deal(conn, subject)
+        if case is None or case.failure_class != failure_class:
+            return None
+        cases.resolve(conn, case.case_id, "settled")
+        audit.append(
+            conn,
+            actor="revbridge",
+            action="case.settled",
+            subject=case.case_id,
+            after={"class": failure_class},
+            correlation_id=correlation_id,
+        )
+        sql_log.append(
+            conn,
+            _event(
+                EventType.EXCEPTION_RESOLVED,
+                subject,
+                correlation_id,
+                {"case_id": case.case_id, "action": "settled"},
+                origin,
+            ),
+        )
+        if case.workflow_id is None:
+            return None
+        return case.workflow_id, case.case_id, case.occurrences
+
+    return await _store(work)
+
+
+#: How long the reason in a CRM stamp may be (the field holds 255 characters in all).
+STAMP_REASON = 160
+
+
+def stamp_text(case: ExceptionCase) -> str:
+    """``Exception — <short reason> (<owner>)``: the first finding of the case's message."""
+    reason = case.message.split("; ")[0].strip()
+    if len(reason) > STAMP_REASON:
+        reason = reason[: STAMP_REASON - 1] + "\N{HORIZONTAL ELLIPSIS}"
+    return f"Exception \N{EM DASH} {reason} ({case.owner})"
+
+
+@DBOS.step()
+async def stamp(deal_key: str, correlation_id: str) -> None:
+    """Show on the deal's CRM record why it is held (its newest open case, its own or an
+    invoice's), or clear it when nothing is open. Best effort: a CRM that cannot be
+    written is on the timeline, and the next stamp writes the state of that moment."""
+    deal = ExternalRef.parse(deal_key)
+    if deal.system == packages.SOURCE:
+        return  # a submitted order package has no CRM record
+    held = await _store(lambda conn: cases.open_for_correlation(conn, correlation_id))
+    text = stamp_text(held[0]) if held else None
+    crm = services().crm
+    await _effect(
+        Step.STAMP_EXCEPTION,
+        deal_key,
+        crm.system,
+        lambda: crm.stamp_exception(deal, text),
+        lambda conn, _: {"stamp": text},
+    )
 
 
 @DBOS.step()

@@ -252,6 +252,13 @@ async def wait_for_turn(timeout_s: float) -> None:
         await DBOS.recv_async(TURN_TOPIC, timeout_seconds=timeout_s)
 
 
+async def nudge(workflow_id: str, case_id: str, occurrence: int) -> None:
+    """Inside a workflow: tell the run waiting on a case that it was settled without an
+    operator (the case is resolved already)."""
+    message = {"settled": True, "case_id": case_id, "occurrence": occurrence}
+    await DBOS.send_async(workflow_id, message, topic=CASE_TOPIC)
+
+
 async def wake(workflow_id: str) -> None:
     """Inside a workflow: tell ``workflow_id`` that its turn may have come."""
     await DBOS.send_async(workflow_id, {"turn": True}, topic=TURN_TOPIC)

@@ -1,5 +1,5 @@
-"""The steps of quote-to-cash, named once: each with the role of the system it calls and
-the phase of the deal it belongs to.
+"""The steps of quote-to-cash and of the receivables after it, named once: each with the
+role of the system it calls and the phase of the deal it belongs to.
 
 The workflow passes these names to its steps, the deal's timeline records them, a
 connector failure takes its family from the step's role (``erp.data``), and the console
@@ -31,6 +31,7 @@ class Phase(Enum):
     TAX = "Tax", "tax document"
     BILLING = "Billing", "customer, subscription, items"
     CRM_WRITE = "CRM", "status written back"
+    RECEIVABLES = "Invoices", "invoices posted, tax committed, payments applied"
 
 
 class Step(StrEnum):
@@ -73,6 +74,22 @@ class Step(StrEnum):
     CLOSE_SALES_ORDER = "close_sales_order", "erp", Phase.ERP
     #: Compensation: void the tax document.
     VOID_TAX = "void_tax", "tax", Phase.TAX
+    #: Read a posted invoice, its lines and payments from billing.
+    READ_INVOICE = "read_invoice", "billing", Phase.RECEIVABLES
+    #: Compare the invoice with the booked order; calls no system.
+    CHECK_INVOICE = "check_invoice", None, Phase.RECEIVABLES
+    #: Record (and commit, per the policy) the invoice's tax document.
+    INVOICE_TAX = "invoice_tax", "tax", Phase.RECEIVABLES
+    #: Post the ERP invoice from the sales order.
+    POST_ERP_INVOICE = "post_erp_invoice", "erp", Phase.RECEIVABLES
+    #: Apply a payment collected by billing to the ERP invoice.
+    RECORD_PAYMENT = "record_payment", "erp", Phase.RECEIVABLES
+    #: Show the invoice and its payment status on the deal in the CRM.
+    SHOW_INVOICE = "show_invoice", "crm", Phase.RECEIVABLES
+    #: A payment billing could not collect (the case's step; calls no system).
+    COLLECT_PAYMENT = "collect_payment", None, Phase.RECEIVABLES
+    #: Show in the CRM why the deal is held (or clear it).
+    STAMP_EXCEPTION = "stamp_exception", "crm", Phase.CRM_WRITE
 
 
 #: The console's timeline lanes, in order: (system, what it holds, the steps in it).

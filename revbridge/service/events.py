@@ -11,10 +11,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from revbridge.canonical.events import BusinessEvent, EventType
+from revbridge.canonical.events import BusinessEvent
 from revbridge.ports import BillingEvent
 from revbridge.service.database import Database
-from revbridge.store import audit, deals, inbox
+from revbridge.store import audit, inbox
 from revbridge.store.inbox import InboundEvent, Outcome
 from revbridge.stream import sql_log
 from revbridge.stream.sql_log import LoggedEvent
@@ -55,8 +55,9 @@ def record(database: Database, event: BusinessEvent, actor: str) -> Recorded:
 
 
 def record_billing_event(database: Database, event: BillingEvent) -> Recorded:
-    """Record a billing system's signed event once: the inbox, its canonical event (if it
-    has one) in the event log, the deal's invoice time for a posted invoice, the audit log."""
+    """Record a billing system's signed event once: the inbox and the audit log. What it
+    means (``invoice.posted``, ``payment.received``) is appended to the event log by the
+    receivables flow once the ERP has it, carrying the canonical invoice or payment."""
     canonical = event.canonical
     inbound = InboundEvent(
         source=event.source,
@@ -65,24 +66,17 @@ def record_billing_event(database: Database, event: BillingEvent) -> Recorded:
         payload=event.payload,
         correlation_id=None if canonical is None else canonical.correlationid,
     )
-    offset = None
     with database.begin() as conn:
         outcome = inbox.record(conn, inbound)
         if outcome is Outcome.NEW:
-            if canonical is not None:
-                offset = sql_log.append(
-                    conn, json.loads(canonical.model_dump_json(exclude_none=True))
-                )
-                if canonical.type is EventType.INVOICE_POSTED:
-                    deals.mark_invoiced(conn, canonical.correlationid, canonical.time)
             audit.append(
                 conn,
                 actor=f"webhook:{event.source} (signature)",
                 action="webhook.received",
                 subject=f"{event.source}#{event.event_id}",
-                after={"type": inbound.event_type, "offset": offset},
+                after={"type": inbound.event_type},
             )
-    return Recorded(new=outcome is Outcome.NEW, offset=offset)
+    return Recorded(new=outcome is Outcome.NEW, offset=None)
 
 
 def refuse(database: Database, event: BusinessEvent, actor: str, after: dict[str, Any]) -> None:

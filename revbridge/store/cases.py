@@ -22,6 +22,7 @@ __all__ = [
     "get",
     "note_action",
     "open_counts",
+    "open_for_correlation",
     "open_for_deal",
     "raise_case",
     "resolve",
@@ -115,6 +116,17 @@ def open_for_deal(conn: Connection, deal_key: str) -> ExceptionCase | None:
         select(cases).where(cases.c.deal_key == deal_key, cases.c.state == str(CaseState.OPEN))
     ).first()
     return None if row is None else _row(row)
+
+
+def open_for_correlation(conn: Connection, correlation_id: str) -> list[ExceptionCase]:
+    """The open cases of one deal and its invoices (they share its correlation id), newest
+    first."""
+    rows = conn.execute(
+        select(cases)
+        .where(cases.c.correlation_id == correlation_id, cases.c.state == str(CaseState.OPEN))
+        .order_by(cases.c.updated_at.desc())
+    ).all()
+    return [_row(r) for r in rows]
 
 
 def for_deal(conn: Connection, deal_key: str) -> list[ExceptionCase]:

@@ -57,6 +57,7 @@ class Deal:
     activated_at: datetime | None
     invoiced_at: datetime | None
     updated_at: datetime
+    plan: dict[str, Any] | None = None  # the booked order plan, once activated
 
 
 def _deal(row: Any) -> Deal:
@@ -138,6 +139,11 @@ def mark_invoiced(conn: Connection, correlation_id: str, at: datetime) -> bool:
 
 def get(conn: Connection, deal_key: str) -> Deal | None:
     row = conn.execute(select(deals).where(deals.c.deal_key == deal_key)).first()
+    return None if row is None else _deal(row)
+
+
+def by_correlation(conn: Connection, correlation_id: str) -> Deal | None:
+    row = conn.execute(select(deals).where(deals.c.correlation_id == correlation_id)).first()
     return None if row is None else _deal(row)
 
 

@@ -189,6 +189,7 @@ deals = Table(
     Column("activated_at", UtcDateTime(), nullable=True),
     Column("invoiced_at", UtcDateTime(), nullable=True),
     Column("updated_at", UtcDateTime(), nullable=False),
+    Column("plan", JSON, nullable=True),  # the booked order plan, once activated
     Index(None, "status", "updated_at"),
     Index(None, "correlation_id"),
 )
@@ -330,4 +331,44 @@ account_turns = Table(
     Column("state", String(16), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Index(None, "account", "state", "closed_at"),
+)
+
+#: Invoices billing posted for a deal, as revbridge carried them to the ERP, tax and CRM.
+invoices = Table(
+    "rb_invoices",
+    metadata,
+    Column("invoice_key", String(200), primary_key=True),  # billing system:id
+    Column("invoice_id", String(100), nullable=False),  # the billing system's id
+    Column("deal_key", String(200), nullable=False),
+    Column("correlation_id", String(100), nullable=False),
+    Column("customer_id", String(100), nullable=False),
+    Column("legal_entity", String(40), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("total", String(40), nullable=False),
+    Column("amount_paid", String(40), nullable=False),
+    Column("issued_at", UtcDateTime(), nullable=True),
+    Column("due_date", String(10), nullable=True),
+    Column("paid_at", UtcDateTime(), nullable=True),
+    Column("canonical", JSON, nullable=False),  # the canonical Invoice
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index(None, "invoice_id"),
+    Index(None, "deal_key"),
+    Index(None, "customer_id"),
+)
+
+#: Payments collected by billing and applied in the ERP.
+payments = Table(
+    "rb_payments",
+    metadata,
+    Column("payment_key", String(200), primary_key=True),  # billing system:id
+    Column("invoice_key", String(200), nullable=False),
+    Column("customer_id", String(100), nullable=False),
+    Column("amount", String(40), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=True),
+    Column("canonical", JSON, nullable=False),  # the canonical Payment
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Index(None, "customer_id", "received_at"),
+    Index(None, "invoice_key"),
 )

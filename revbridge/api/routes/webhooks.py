@@ -6,8 +6,9 @@
 stored and reads the event: unsigned, forged or too old → 400 problem, nothing recorded;
 a body :func:`~revbridge.ingress.payloads.read_json` refuses → 400 (422 for NUL); not an
 event → 400. A valid event is recorded in the inbox (its source and event id) and, when it
-means a canonical event, appended to the event log as that event, audited, in one
-transaction; the same event id again → 200 ``duplicate``.
+means a canonical event, the run of the invoice's phase is started on the workers' queue
+(:mod:`revbridge.flows.receivables`, which appends ``invoice.posted`` and
+``payment.received`` once the ERP has them); the same event id again → 200 ``duplicate``.
 
 ``POST /v1/webhooks/{system}/changes`` is :mod:`revbridge.ingress.webhooks`' receiver for
 signed CRM change events, served here.
@@ -15,7 +16,6 @@ signed CRM change events, served here.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any, Literal
 
@@ -23,13 +23,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from revbridge.api.deps import ApiContext, Context
+from revbridge.api.deps import Context
 from revbridge.api.problems import payload_problem, problem
 from revbridge.errors import AuthError
+from revbridge.ingress import billing
 from revbridge.ingress.payloads import PayloadError
 from revbridge.ingress.webhooks import webhook_app
-from revbridge.ports import BillingEvent
-from revbridge.service import events
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
@@ -38,7 +37,6 @@ class WebhookReceipt(BaseModel):
     id: str
     outcome: Literal["new", "duplicate"]
     canonical_type: str | None = None
-    offset: int | None = None
 
 
 _RAW_JSON = {
@@ -64,16 +62,11 @@ async def stripe(request: Request, context: Context) -> Any:
         return payload_problem(exc)
     except ValueError as exc:
         return problem(400, str(exc))
-    return await asyncio.to_thread(_record, context, event)
-
-
-def _record(context: ApiContext, event: BillingEvent) -> JSONResponse:
-    recorded = events.record_billing_event(context.engine, event)
+    recorded = await billing.accept(context.engine, context.settle, event, reader.system)
     receipt = WebhookReceipt(
         id=event.event_id,
         outcome="new" if recorded.new else "duplicate",
         canonical_type=None if event.canonical is None else event.canonical.type.ce_type,
-        offset=recorded.offset,
     )
     return JSONResponse(receipt.model_dump(), status_code=200)
 

@@ -10,8 +10,9 @@ too: a document that is already cancelled counts as voided.
 **Commit.** A quote is never committed. The order may still be refused by the ERP,
 and a committed document is reported on the tax return and, once the period is filed,
 can no longer be voided. The policy's ``commit_documents`` means "commit the document
-when the invoice posts": :meth:`AvalaraTax.commit_tax` does that, and does nothing when
-the policy leaves documents uncommitted (for the tax team to commit in AvaTax).
+when the invoice posts": each posted invoice is recorded as its own document,
+``inv:<billing invoice id>`` (:meth:`AvalaraTax.invoice_tax`), committed when the policy
+commits documents and left saved otherwise (for the tax team to commit in AvaTax).
 
 **Document type.** ``SalesInvoice`` (the default) is recorded; ``SalesOrder`` is an
 estimate AvaTax does not keep, so voiding or committing it has nothing to act on.
@@ -36,7 +37,7 @@ from revbridge.connectors.builder import http_caller, read_credentials
 from revbridge.connectors.http import HttpCaller
 from revbridge.errors import ConfigError, ConnectorError, DataError
 from revbridge.observability import redaction
-from revbridge.ports import EntityContext, OrderPlan, TaxQuote
+from revbridge.ports import BilledInvoice, EntityContext, OrderPlan, TaxQuote
 
 #: What voiding an already voided document answers.
 ALREADY_CANCELLED = "TransactionAlreadyCancelled"
@@ -110,6 +111,36 @@ class AvalaraTax:
         if not (self.commit_documents and self.records_documents):
             return
         await self.client.commit(entity.tax_company_code, document.id, self.document_type)
+
+    async def invoice_tax(self, plan: OrderPlan, invoice: BilledInvoice) -> TaxQuote:
+        """Record the posted invoice's tax under ``inv:<invoice id>`` (``createoradjust``,
+        so a repeat adjusts the one document), committed when the policy commits documents.
+        The order's quote stays an uncommitted estimate: what is reported is what was
+        invoiced."""
+        with self._local_errors():
+            order_record = mapping.transaction_record(
+                plan,
+                document_type=self.document_type,
+                commit=False,
+                origin=self.origins.get(plan.entity.code),
+                today=utc_today(),
+            )
+            transaction = mapping.invoice_transaction_record(
+                plan,
+                invoice,
+                order_record,
+                commit=self.commit_documents and self.records_documents,
+            )
+            body = {
+                "createTransactionModel": transaction,
+                "adjustmentReason": "Other",
+                "adjustmentDescription": f"revbridge invoice {invoice.ref.id}",
+            }
+        record = await self.client.create_or_adjust(body)
+        with self._local_errors():
+            return mapping.invoice_tax_from_transaction(
+                self.system, record, invoice, transaction["code"]
+            )
 
     async def aclose(self) -> None:
         """Close this event loop's HTTP connections."""

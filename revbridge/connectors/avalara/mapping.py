@@ -25,8 +25,9 @@ from revbridge.canonical import (
     OrderLine,
     idempotency_key,
 )
+from revbridge.connectors import wire
 from revbridge.errors import DataError, PermanentError
-from revbridge.ports import LineMapping, OrderPlan, TaxQuote
+from revbridge.ports import BilledInvoice, BilledLine, LineMapping, OrderPlan, TaxQuote
 
 Record = dict[str, Any]
 
@@ -54,20 +55,8 @@ def document_code(order_id: str) -> str:
 
 
 def json_number(value: Decimal | int) -> int | float:
-    """A JSON number equal to ``value``: an int when whole, else the float that prints it.
-
-    A float prints as the shortest text that reads back to it, which is the decimal
-    itself whenever that has at most 15 significant digits; anything else is refused.
-    """
-    if isinstance(value, int) or value == value.to_integral_value():
-        return int(value)
-    number = float(value)
-    if Decimal(repr(number)) != value:
-        raise DataError(
-            f"amount {value} has too many digits to be sent to AvaTax exactly",
-            code="InexactAmount",
-        )
-    return number
+    """An exact JSON number (:func:`revbridge.connectors.wire.json_number`)."""
+    return wire.json_number(value, code="InexactAmount", to="AvaTax")
 
 
 def address_record(address: Address) -> Record:
@@ -242,6 +231,86 @@ def quote_from_transaction(
                 f"AvaTax answered without line {line.line_id}", code="UnexpectedAnswer"
             )
         line_tax[line.line_id] = _amount(taxed, "tax", currency)
+    return TaxQuote(
+        document=ExternalRef(system=system, id=code),
+        total_tax=_amount(record, "totalTax", currency),
+        line_tax=line_tax,
+    )
+
+
+# -- invoices ---------------------------------------------------------------------------------
+
+
+def invoice_document_code(invoice_id: str) -> str:
+    """The AvaTax document code of a posted invoice: ``inv:<billing invoice id>``."""
+    return fit(idempotency_key("inv", invoice_id))
+
+
+def invoice_line_number(line: BilledLine, index: int) -> str:
+    """Unique per invoice (two lines may bill one order line, such as a proration)."""
+    return fit(f"{index}-{line.line_id or 'line'}")
+
+
+def invoice_transaction_record(
+    plan: OrderPlan, invoice: BilledInvoice, order_record: Record, *, commit: bool
+) -> Record:
+    """The ``CreateTransactionModel`` of a posted invoice: the order's parties and
+    addresses (``order_record``), the invoice's date and lines, committed if ``commit``."""
+    lines = []
+    for index, line in enumerate(invoice.lines, start=1):
+        mapping = plan.lines.get(line.line_id or "")
+        if mapping is None:
+            raise DataError(
+                f"invoice {invoice.ref.id} line {index} ({line.description}) bills no line "
+                f"of order {plan.order.order_id}, so it has no tax code",
+                code="UNMAPPED_LINE",
+            )
+        lines.append(
+            {
+                "number": invoice_line_number(line, index),
+                "quantity": json_number(line.quantity) if line.quantity else 1,
+                "amount": json_number(line.amount.amount),
+                "taxCode": mapping.tax_code,
+                "itemCode": fit(mapping.sku),
+                "description": line.description,
+            }
+        )
+    day = invoice.issued_at.date() if invoice.issued_at is not None else None
+    return {
+        **order_record,
+        "code": invoice_document_code(invoice.ref.id),
+        "date": (day or date.fromisoformat(order_record["date"])).isoformat(),
+        "currencyCode": invoice.currency,
+        "commit": commit,
+        "referenceCode": fit(invoice.number or invoice.ref.id),
+        "purchaseOrderNo": fit(str(plan.order.source)),
+        "lines": lines,
+    }
+
+
+def invoice_tax_from_transaction(
+    system: str, record: Mapping[str, Any], invoice: BilledInvoice, code: str
+) -> TaxQuote:
+    """The tax AvaTax recorded for the invoice, per billed line (by order line id)."""
+    currency = invoice.currency
+    answered = str(record.get("currencyCode") or currency)
+    if answered != currency:
+        raise PermanentError(
+            f"AvaTax computed in {answered}, the invoice is in {currency}", code="CurrencyMismatch"
+        )
+    lines = record.get("lines")
+    by_number = {
+        str(line.get("lineNumber")): line
+        for line in (lines if isinstance(lines, list) else [])
+        if isinstance(line, dict)
+    }
+    line_tax: dict[str, Money] = {}
+    for index, line in enumerate(invoice.lines, start=1):
+        taxed = by_number.get(invoice_line_number(line, index))
+        if taxed is None:
+            raise PermanentError(f"AvaTax answered without line {index}", code="UnexpectedAnswer")
+        key = line.line_id or f"line-{index}"
+        line_tax[key] = line_tax.get(key, Money.zero(currency)) + _amount(taxed, "tax", currency)
     return TaxQuote(
         document=ExternalRef(system=system, id=code),
         total_tax=_amount(record, "totalTax", currency),

@@ -1,10 +1,13 @@
 """``NetSuiteErp``: the ERP port on NetSuite's REST web services, and its factory.
 
-Customers and sales orders are written with upsert by external id (``PUT
-…/eid:<canonical id>``), so repeating a call after a lost answer updates the record it
-already made. Currency and item internal ids are looked up with SuiteQL once per
-process and cached; an unknown one is looked up again next time, not remembered as
-missing.
+Customers, sales orders and customer payments are written with upsert by external id
+(``PUT …/eid:<canonical id>``), so repeating a call after a lost answer updates the record
+it already made. An invoice is the sales order transformed (``!transform/invoice``) with
+the billing invoice's id as its external id: NetSuite refuses a second invoice with that
+id, so a repeat after a lost answer finds the first one by ``eid:``.
+
+Currency and item internal ids are looked up with SuiteQL once per process and cached;
+an unknown one is looked up again next time, not remembered as missing.
 """
 
 from __future__ import annotations
@@ -20,9 +23,18 @@ from revbridge.connectors.netsuite import mapping
 from revbridge.connectors.netsuite.auth import BearerAuth, TbaCredentials, TbaSigningTransport
 from revbridge.connectors.netsuite.classify import classify
 from revbridge.connectors.netsuite.client import NetSuiteClient, external_key
-from revbridge.errors import DataError
-from revbridge.ports import EntityContext, ErpOrderState, OrderPlan, TaxQuote
+from revbridge.errors import ConflictError, DataError, NotFoundError
+from revbridge.ports import (
+    EntityContext,
+    ErpInvoice,
+    ErpOrderState,
+    ErpPayment,
+    OrderPlan,
+    PostedErpInvoice,
+    TaxQuote,
+)
 
+_INVOICE_FIELDS = ("id", "tranId", "total", "taxTotal")
 TBA_CREDENTIALS = ("consumer_key", "consumer_secret", "token_id", "token_secret")
 #: NetSuite's smallest account concurrency limit, used when the policy sets no rate limit.
 DEFAULT_RATE_LIMIT = RateLimit(requests_per_s=10.0, burst=10, max_concurrency=5)
@@ -99,6 +111,41 @@ class NetSuiteErp:
         if patch is not None:
             await self.client.patch("salesOrder", order.id, patch, idempotent=True)
 
+    async def post_invoice(self, order: ExternalRef, invoice: ErpInvoice) -> PostedErpInvoice:
+        """The sales order's invoice for ``invoice``: found by external id, or transformed."""
+        found = await self._invoice_by_external_id(invoice)
+        if found is not None:
+            return found
+        record = await self.client.get("salesOrder", order.id, expand=True)
+        with self._local_errors():
+            body = mapping.invoice_transform_body(invoice, mapping.order_line_numbers(record))
+        try:
+            internal_id = await self.client.transform("salesOrder", order.id, "invoice", body)
+        except (ConflictError, DataError):
+            # a lost answer retried: NetSuite refused the second invoice with this external id
+            found = await self._invoice_by_external_id(invoice)
+            if found is None:
+                raise
+            return found
+        key = internal_id or external_key(invoice.external_id)
+        posted = await self.client.get("invoice", key, fields=_INVOICE_FIELDS)
+        return mapping.posted_invoice(self.system, posted, invoice.currency)
+
+    async def record_payment(self, invoice: ExternalRef, payment: ErpPayment) -> ExternalRef:
+        """A customer payment under ``eid:<payment id>`` applied to the invoice, in the
+        invoice's customer and currency."""
+        record = await self.client.get("invoice", invoice.id, fields=("entity", "currency"))
+        customer = (record.get("entity") or {}).get("id")
+        currency = (record.get("currency") or {}).get("id")
+        if not customer or not currency:
+            raise DataError(
+                f"netsuite: invoice {invoice.id} has no customer or currency",
+                code="INVOICE_SHAPE",
+                system=self.system,
+            )
+        body = mapping.customer_payment_body(payment, invoice, str(customer), str(currency))
+        return await self._upsert("customerPayment", payment.external_id, body)
+
     async def aclose(self) -> None:
         """Close this event loop's HTTP connections."""
         await self.client.aclose()
@@ -141,6 +188,15 @@ class NetSuiteErp:
                 system=self.system,
             )
         return found
+
+    async def _invoice_by_external_id(self, invoice: ErpInvoice) -> PostedErpInvoice | None:
+        try:
+            record = await self.client.get(
+                "invoice", external_key(invoice.external_id), fields=_INVOICE_FIELDS
+            )
+        except NotFoundError:
+            return None
+        return mapping.posted_invoice(self.system, record, invoice.currency)
 
     @contextmanager
     def _local_errors(self) -> Iterator[None]:

@@ -88,6 +88,21 @@ class NetSuiteClient:
             idempotent=idempotent,
         )
 
+    async def transform(
+        self, record_type: str, internal_id: str, target: str, body: dict[str, Any]
+    ) -> str | None:
+        """``POST …/{type}/{id}/!transform/{target}``: the new record's id if told. Safe to
+        repeat only when ``body`` carries an ``externalId`` (NetSuite refuses a second one)."""
+        response = await self.http.call(
+            "POST",
+            f"{record_path(record_type, internal_id)}/!transform/{target}",
+            operation=f"{record_type}.transform.{target}",
+            json_body=body,
+            headers=WRITE_HEADERS,
+            idempotent=True,
+        )
+        return id_from_location(response.headers.get("location"))
+
     async def suiteql(self, query: str) -> list[dict[str, Any]]:
         """Every row of a SuiteQL query, following the pages (values are strings)."""
         rows: list[dict[str, Any]] = []

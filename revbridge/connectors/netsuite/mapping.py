@@ -15,9 +15,18 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from revbridge.canonical import Address, Customer, Money, OrderLine
+from revbridge.canonical import Address, Customer, ExternalRef, Money, OrderLine
+from revbridge.connectors import wire
 from revbridge.errors import DataError
-from revbridge.ports import ErpOrderState, LineMapping, OrderPlan, TaxQuote
+from revbridge.ports import (
+    ErpInvoice,
+    ErpOrderState,
+    ErpPayment,
+    LineMapping,
+    OrderPlan,
+    PostedErpInvoice,
+    TaxQuote,
+)
 
 Record = dict[str, Any]
 
@@ -51,14 +60,7 @@ def ref(internal_id: str) -> dict[str, str]:
 
 def json_number(value: Decimal) -> int | float:
     """``value`` as a JSON number whose text is exactly the decimal (``12.50`` → ``12.5``)."""
-    if value == value.to_integral_value() and abs(value) < 2**53:
-        return int(value)
-    number = float(value)
-    if Decimal(repr(number)) != value:
-        raise DataError(
-            f"{value} has too many digits to be sent as an exact number", code="INEXACT_NUMBER"
-        )
-    return number
+    return wire.json_number(value)
 
 
 def _exact_quotient(amount: Decimal, quantity: Decimal) -> Decimal | None:
@@ -298,3 +300,93 @@ def currency_ids_from_rows(rows: Iterable[Record]) -> dict[str, str]:
 def item_ids_from_rows(rows: Iterable[Record]) -> dict[str, str]:
     """Item external id → internal id."""
     return {str(r["externalid"]): str(r["id"]) for r in rows if r.get("externalid")}
+
+
+# -- invoices and payments --------------------------------------------------------------------
+
+
+def order_line_numbers(order: Record) -> list[str]:
+    """The ``line`` number of each item line of an expanded sales order, in order."""
+    lines = (order.get("item") or {}).get("items") or []
+    return [str(line.get("line") or index) for index, line in enumerate(lines, start=1)]
+
+
+def invoice_transform_body(invoice: ErpInvoice, order_lines: list[str]) -> Record:
+    """The body of ``salesOrder/{id}/!transform/invoice`` billing ``invoice.lines``."""
+    items, details = [], []
+    for line in invoice.lines:
+        if not 1 <= line.position <= len(order_lines):
+            raise DataError(
+                f"the sales order has no line {line.position} (order line {line.line_id})",
+                code="UNKNOWN_ORDER_LINE",
+            )
+        items.append(
+            {
+                "orderLine": int(order_lines[line.position - 1]),
+                "quantity": json_number(line.quantity),
+                "amount": json_number(line.amount.amount),
+                "taxDetailsReference": line.line_id,
+            }
+        )
+        if line.tax.amount:
+            details.append(
+                {
+                    "taxDetailsReference": line.line_id,
+                    "taxBasis": json_number(line.amount.amount),
+                    "taxAmount": json_number(line.tax.amount),
+                }
+            )
+    body: Record = {
+        "externalId": invoice.external_id,
+        "tranDate": invoice.issued_on.isoformat(),
+        "memo": invoice.memo,
+        "item": {"items": items},
+    }
+    if invoice.number:
+        body["otherRefNum"] = invoice.number
+    if invoice.due_on is not None:
+        body["dueDate"] = invoice.due_on.isoformat()
+    if details:
+        body["taxDetailsOverride"] = True
+        body["taxDetails"] = {"items": details}
+    return body
+
+
+def _decimal(value: Any) -> Decimal:
+    return (
+        Decimal(str(value)) if isinstance(value, (int, float, str)) and value != "" else Decimal(0)
+    )
+
+
+def posted_invoice(system: str, record: Record, currency: str) -> PostedErpInvoice:
+    """An ERP invoice as NetSuite answered it."""
+    return PostedErpInvoice(
+        ref=ExternalRef(system=system, id=str(record["id"])),
+        number=str(record["tranId"]) if record.get("tranId") else None,
+        total=Money.of(_decimal(record.get("total")), currency),
+        tax=Money.of(_decimal(record.get("taxTotal")), currency),
+    )
+
+
+def customer_payment_body(
+    payment: ErpPayment, invoice: ExternalRef, customer: str, currency: str
+) -> Record:
+    """The body of ``PUT customerPayment/eid:<payment id>`` applying it to ``invoice``."""
+    amount = json_number(payment.amount.amount)
+    return {
+        "externalId": payment.external_id,
+        "customer": ref(customer),
+        "currency": ref(currency),
+        "payment": amount,
+        "tranDate": payment.received_on.isoformat(),
+        "memo": payment.memo,
+        "apply": {
+            "items": [
+                {
+                    "doc": ref(invoice.id),
+                    "apply": True,
+                    "amount": json_number(payment.amount.amount),
+                }
+            ]
+        },
+    }

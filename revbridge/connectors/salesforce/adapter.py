@@ -26,7 +26,7 @@ from revbridge.connectors.salesforce.classify import classify
 from revbridge.connectors.salesforce.client import OAuthSession, SalesforceClient
 from revbridge.connectors.salesforce.streaming import SalesforceChangeFeed
 from revbridge.errors import AuthError, DataError, NotFoundError
-from revbridge.ports import ClosedWonChange, DealPackage, DealStatus
+from revbridge.ports import ClosedWonChange, DealPackage, DealStatus, InvoiceView
 
 OPPORTUNITY_CHANNEL = "/data/OpportunityChangeEvent"
 
@@ -96,6 +96,25 @@ class SalesforceCrm:
             if account is not None:
                 records.append(mapping.account_status_record(account, status.erp_customer))
         await self.client.update_records(records, operation="write_back")
+
+    async def show_invoice(self, deal: ExternalRef, view: InvoiceView) -> None:
+        """Upsert the ``Billing_Invoice__c`` under the opportunity (by the billing invoice
+        id), then the opportunity's billing status."""
+        await self.client.upsert(
+            mapping.INVOICE_OBJECT,
+            mapping.INVOICE_KEY_FIELD,
+            view.invoice.id,
+            mapping.invoice_record(deal.id, view),
+            operation="show_invoice",
+        )
+        await self.client.update_records(
+            [mapping.billing_status_record(deal.id, view)], operation="billing_status"
+        )
+
+    async def stamp_exception(self, deal: ExternalRef, text: str | None) -> None:
+        await self.client.update_records(
+            [mapping.exception_record(deal.id, text)], operation="stamp_exception"
+        )
 
     async def _account_of(self, opportunity_id: str) -> str | None:
         account = self._accounts.get(opportunity_id)

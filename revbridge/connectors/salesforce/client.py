@@ -226,6 +226,19 @@ class SalesforceClient:
             idempotent=True,
         )
 
+    async def upsert(
+        self, sobject: str, key_field: str, key: str, fields: dict[str, Any], *, operation: str
+    ) -> None:
+        """``PATCH …/sobjects/{type}/{external id field}/{value}``: create or update the
+        record with that external id (sending it again changes nothing more)."""
+        await self.http.call(
+            "PATCH",
+            f"{self.data_path}/sobjects/{sobject}/{key_field}/{quote(key, safe='')}",
+            operation=operation,
+            json_body=fields,
+            idempotent=True,
+        )
+
     async def _get(
         self, path: str, operation: str, params: dict[str, str] | None = None
     ) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from revbridge.canonical import (
     Contract,
     Customer,
     ExternalRef,
+    InvoiceStatus,
     Money,
     Order,
     OrderLine,
@@ -32,8 +33,9 @@ from revbridge.canonical import (
     correlation_id_for,
 )
 from revbridge.canonical.commerce import line_amount
+from revbridge.connectors.wire import json_number
 from revbridge.errors import DataError
-from revbridge.ports import DealPackage, DealStatus
+from revbridge.ports import DealPackage, DealStatus, InvoiceView
 
 Record = Mapping[str, Any]
 
@@ -279,3 +281,77 @@ def account_status_record(account_id: str, erp_customer: ExternalRef) -> dict[st
         "id": account_id,
         "ERP_Customer_Id__c": erp_customer.id,
     }
+
+
+# -- invoices and exception stamps ------------------------------------------------------------
+
+#: The custom object holding a deal's billing invoices (master-detail to Opportunity).
+INVOICE_OBJECT = "Billing_Invoice__c"
+INVOICE_KEY_FIELD = "Billing_Invoice_Id__c"
+#: The Opportunity field showing why the deal is held, and its length.
+EXCEPTION_FIELD = "Integration_Exception__c"
+EXCEPTION_LENGTH = 255
+
+_INVOICE_STATUS = {
+    InvoiceStatus.DRAFT: "Open",
+    InvoiceStatus.POSTED: "Open",
+    InvoiceStatus.PARTIALLY_PAID: "Partially Paid",
+    InvoiceStatus.PAID: "Paid",
+    InvoiceStatus.VOID: "Void",
+    InvoiceStatus.UNCOLLECTIBLE: "Uncollectible",
+}
+
+
+def _failed(view: InvoiceView) -> bool:
+    return view.failure is not None and view.status in (
+        InvoiceStatus.POSTED,
+        InvoiceStatus.PARTIALLY_PAID,
+    )
+
+
+def invoice_record(opportunity_id: str, view: InvoiceView) -> dict[str, Any]:
+    """The ``Billing_Invoice__c`` upserted by its billing invoice id."""
+    record: dict[str, Any] = {
+        "Opportunity__c": opportunity_id,
+        "Name": (view.number or view.invoice.id)[:80],
+        "CurrencyIsoCode": str(view.total.currency),
+        "Amount__c": json_number(view.total.amount),
+        "Tax__c": json_number(view.tax.amount),
+        "Amount_Paid__c": json_number(view.amount_paid.amount),
+        "Amount_Due__c": json_number(view.amount_remaining.amount),
+        "Status__c": "Payment Failed" if _failed(view) else _INVOICE_STATUS[view.status],
+        "Due_Date__c": view.due_date.isoformat() if view.due_date else None,
+        "Posted_Date__c": view.issued_on.isoformat() if view.issued_on else None,
+        "Paid_Date__c": view.paid_on.isoformat() if view.paid_on else None,
+        "Payment_Failure__c": view.failure[:255] if _failed(view) and view.failure else None,
+    }
+    if view.erp_invoice is not None:
+        record["ERP_Invoice_Id__c"] = view.erp_invoice.id
+    if view.erp_payment is not None:
+        record["ERP_Payment_Id__c"] = view.erp_payment.id
+    return record
+
+
+def billing_status_record(opportunity_id: str, view: InvoiceView) -> dict[str, Any]:
+    """The Opportunity's billing summary after this invoice (the account team's view)."""
+    if _failed(view):
+        status = "Payment Failed"
+    elif view.status is InvoiceStatus.PAID:
+        status = "Paid"
+    else:
+        status = "Invoiced"
+    record: dict[str, Any] = {
+        "attributes": {"type": "Opportunity"},
+        "id": opportunity_id,
+        "Billing_Status__c": status,
+    }
+    if view.paid_on is not None:
+        record["Last_Payment_Date__c"] = view.paid_on.isoformat()
+    return record
+
+
+def exception_record(opportunity_id: str, text: str | None) -> dict[str, Any]:
+    """The Opportunity update showing (or clearing, with None) why the deal is held."""
+    if text is not None and len(text) > EXCEPTION_LENGTH:
+        text = text[: EXCEPTION_LENGTH - 1] + "\N{HORIZONTAL ELLIPSIS}"
+    return {"attributes": {"type": "Opportunity"}, "id": opportunity_id, EXCEPTION_FIELD: text}

@@ -27,11 +27,11 @@ from revbridge.canonical import Customer, ExternalRef, OrderLine, idempotency_ke
 from revbridge.config.systems import StripeOptions, StripeSystem
 from revbridge.connectors.builder import http_caller, read_credentials
 from revbridge.connectors.http import HttpCaller, LoopLock
-from revbridge.connectors.stripe import mapping
+from revbridge.connectors.stripe import events, invoices, mapping
 from revbridge.connectors.stripe.classify import classify
 from revbridge.connectors.stripe.client import StripeClient
 from revbridge.errors import ConflictError, DataError, NotFoundError
-from revbridge.ports import EntityContext, LineMapping, OrderPlan
+from revbridge.ports import BilledInvoice, BillingEvent, EntityContext, LineMapping, OrderPlan
 
 Record = dict[str, Any]
 MISSING_PRICE_TTL_S = 60.0
@@ -171,6 +171,49 @@ class StripeBilling:
             if record.get("status") not in mapping.ENDED_STATUSES:
                 raise
 
+    async def read_invoice(self, invoice: ExternalRef) -> BilledInvoice:
+        """The invoice with all its lines, its subscription's items (which name the order
+        lines) and the payments collected for it."""
+        record = await self.client.retrieve("invoices", invoice.id)
+        lines = record.get("lines")
+        if isinstance(lines, dict) and lines.get("has_more"):
+            record["lines"] = {
+                "data": await self.client.every(
+                    f"/v1/invoices/{invoice.id}/lines", operation="invoices.lines"
+                )
+            }
+        items: dict[str, Record] = {}
+        subscription = _subscription_of(record)
+        if subscription is not None and any(
+            invoices.subscription_item_of(line) for line in invoices.lines_of(record)
+        ):
+            for item in await self.client.every(
+                "/v1/subscription_items",
+                operation="subscription_items.list",
+                query=[("subscription", subscription)],
+            ):
+                items[str(item["id"])] = item
+        payments: list[Record] = []
+        if record.get("amount_paid"):
+            payments = await self.client.every(
+                "/v1/invoice_payments",
+                operation="invoice_payments.list",
+                query=[("invoice", invoice.id)],
+            )
+        return invoices.billed_invoice(self.system, record, items, payments)
+
+    async def invoice_events(self, most: int) -> list[BillingEvent]:
+        """The newest invoice events (``GET /v1/events``), read as pushed ones are."""
+        found = await self.client.every(
+            "/v1/events",
+            operation="events.list",
+            query=[("types[]", kind) for kind in events.STRIPE_EVENTS],
+            most=most,
+        )
+        return [
+            events.billing_event(event) for event in found if events.is_event_id(event.get("id"))
+        ]
+
     async def aclose(self) -> None:
         """Close this event loop's HTTP connections."""
         await self.client.aclose()
@@ -217,6 +260,14 @@ class StripeBilling:
             error.system = self.system
             error.args = (f"{self.system}: {error}",)
             raise
+
+
+def _subscription_of(invoice: Record) -> str | None:
+    parent = invoice.get("parent")
+    details = parent.get("subscription_details") if isinstance(parent, dict) else None
+    found = details.get("subscription") if isinstance(details, dict) else None
+    found = found or invoice.get("subscription")
+    return found if isinstance(found, str) else None
 
 
 # -- factory ----------------------------------------------------------------------------------

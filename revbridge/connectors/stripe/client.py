@@ -148,5 +148,23 @@ class StripeClient:
         body: dict[str, Any] = response.json()
         return body
 
+    async def every(
+        self, path: str, *, operation: str, query: Iterable[tuple[str, str]] = (), most: int = 1000
+    ) -> list[dict[str, Any]]:
+        """Every object of a list endpoint, page by page (``starting_after``), up to ``most``."""
+        found: list[dict[str, Any]] = []
+        after: str | None = None
+        while len(found) < most:
+            pairs = [*query, ("limit", str(PAGE_LIMIT))]
+            if after is not None:
+                pairs.append(("starting_after", after))
+            page = await self.read(path, operation=operation, query=pairs)
+            data = [item for item in page.get("data") or [] if isinstance(item, dict)]
+            found.extend(data)
+            if not page.get("has_more") or not data:
+                break
+            after = str(data[-1]["id"])
+        return found[:most]
+
     async def aclose(self) -> None:
         await self.http.aclose()

@@ -36,6 +36,7 @@ SOURCE = "stripe"
 STRIPE_EVENTS: dict[str, EventType] = {
     "invoice.finalized": EventType.INVOICE_POSTED,
     "invoice.paid": EventType.PAYMENT_RECEIVED,
+    "invoice.payment_failed": EventType.PAYMENT_FAILED,
 }
 _NAMESPACE = uuid.UUID("6f1f4d1e-4c5b-4e3e-9a57-2f0f6f9b1c11")
 
@@ -134,17 +135,21 @@ class StripeEvents:
 
     def read_event(self, headers: Mapping[str, str], body: bytes, now: float) -> BillingEvent:
         verify(headers.get("stripe-signature"), body, self._secret, now)
-        event = read_json(body)
-        if not isinstance(event, dict) or not is_event_id(event.get("id")):
-            raise ValueError("a Stripe event is an object with an evt_ id of visible characters")
-        canonical = canonical_event(event)
-        return BillingEvent(
-            source=SOURCE,
-            event_id=str(event["id"])[:200],
-            event_type=str(event.get("type", "unknown"))[:100],
-            payload=event,
-            canonical=canonical,
-        )
+        return billing_event(read_json(body))
+
+
+def billing_event(event: Any) -> BillingEvent:
+    """A Stripe event (pushed and verified, or read from ``/v1/events``) as revbridge
+    records it; ``ValueError`` when it is not an event."""
+    if not isinstance(event, dict) or not is_event_id(event.get("id")):
+        raise ValueError("a Stripe event is an object with an evt_ id of visible characters")
+    return BillingEvent(
+        source=SOURCE,
+        event_id=str(event["id"])[:200],
+        event_type=str(event.get("type", "unknown"))[:100],
+        payload=event,
+        canonical=canonical_event(event),
+    )
 
 
 def build_events(
