@@ -5,10 +5,24 @@ sk_test_…``, form-encoded bodies with bracket notation, Stripe's error bodies,
 cursor-paginated lists, ``Idempotency-Key`` replay semantics, ``Stripe-Version``,
 the per-account rate limit, signed webhooks (``Stripe-Signature``) and test clocks.
 Objects: customers, products, prices (one-time, recurring, metered, tiered),
-subscriptions and their items, invoice items, invoices (draft → open → paid/void),
-billing meters and meter events, events, webhook endpoints and test clocks.
-Sandbox time advances with ``POST /_sandbox/clock/advance``, which renews
-subscriptions and finalizes, charges and dues invoices as Stripe would.
+subscriptions and their items, invoice items, invoices, invoice payments, payment
+intents, payment methods (Stripe's test cards), billing meters and meter events,
+events, webhook endpoints and test clocks.
+
+Invoices follow Stripe's documented status transitions (see :mod:`.collection`):
+finalizing makes a draft ``open`` and never pays it by itself (only a zero-amount
+invoice is paid at once); ``paid`` comes from a successful ``/pay``, automatic
+collection or attached payments (``/attach_payment``, partial payments), each
+recorded as a paid InvoicePayment; a failed charge leaves the invoice ``open``
+(``invoice.payment_failed``, one more ``attempt_count``, a retry scheduled); ``void``
+and ``uncollectible`` come from their endpoints; ``paid`` and ``void`` are terminal.
+A charge needs a payment method (``pm_card_visa``, ``tok_visa``, … as the invoice's,
+subscription's or customer's default, or given to ``/pay``); the ``pm_card_chargeDeclined…``
+methods decline, and ``metadata[sandbox_payment]=succeed|fail`` on a customer overrides all.
+
+Sandbox time advances with ``POST /_sandbox/clock/advance`` (and test clocks with their
+``advance``), which renews subscriptions and finalizes, charges, retries and dues
+invoices as Stripe would.
 """
 
 from __future__ import annotations

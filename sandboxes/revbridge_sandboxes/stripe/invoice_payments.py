@@ -54,7 +54,7 @@ def new_payment(
         "status_transitions": {"canceled_at": None, "paid_at": None},
     }
     state.invoice_payments.add(payment)
-    invoice["_payments"].append(payment["id"])
+    invoice.setdefault("_payments", []).append(payment["id"])
     intent["_invoice"] = invoice["id"]
     return payment
 

@@ -16,7 +16,7 @@ from revbridge_sandboxes.stripe import billing
 from revbridge_sandboxes.stripe.endpoint import Call, Endpoint, Routes, page, render
 from revbridge_sandboxes.stripe.errors import StripeError
 from revbridge_sandboxes.stripe.params import Int, Str, spec
-from revbridge_sandboxes.stripe.state import DAY
+from revbridge_sandboxes.stripe.state import DAY, StripeState
 from revbridge_sandboxes.stripe.tables import Record, new_id
 
 CREATE = spec({"frozen_time": Int(lo=0), "name": Str(300)}, required=("frozen_time",))
@@ -79,9 +79,19 @@ def delete(call: Call) -> dict[str, Any]:
             if table is state.subscriptions:
                 for item_id in record["_items"]:
                     state.subscription_items.remove(item_id)
+            if table is state.invoices:
+                _remove_payments(state, record)
     state.emit("test_helpers.test_clock.deleted", clock, at=state.now())
     state.test_clocks.remove(clock["id"])
     return {"id": clock["id"], "object": "test_helpers.test_clock", "deleted": True}
+
+
+def _remove_payments(state: StripeState, invoice: Record) -> None:
+    for payment_id in invoice.get("_payments") or []:
+        payment = state.invoice_payments.get(payment_id)
+        if payment is not None:
+            state.payment_intents.remove(payment["payment"]["payment_intent"])
+            state.invoice_payments.remove(payment_id)
 
 
 def listing(call: Call) -> dict[str, Any]:
