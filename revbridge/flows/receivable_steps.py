@@ -206,7 +206,7 @@ async def post_erp_invoice(
 
 
 def canonical_invoice(
-    booking: Booking, plan: OrderPlan, billed: BilledInvoice, erp: PostedErpInvoice | None
+    plan: OrderPlan, billed: BilledInvoice, erp: PostedErpInvoice | None
 ) -> Invoice:
     refs = [billed.ref, *([erp.ref] if erp is not None else [])]
     return Invoice(

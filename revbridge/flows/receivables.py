@@ -149,13 +149,16 @@ async def _carry(run: _Run, booking: Booking, billed: BilledInvoice) -> str:
     assert plan is not None
     assert order is not None
     deal = booking.deal_key
+    if not billed.total.amount:  # nothing is owed (a free first period): nothing to post
+        await steps.keep_invoice(booking, steps.canonical_invoice(plan, billed, None), None)
+        return "nothing to post"
     await _needs(run, Step.CHECK_INVOICE, lambda: steps.check_invoice(deal, plan, billed))
     tax = await _needs(run, Step.INVOICE_TAX, lambda: steps.invoice_tax(deal, plan, billed))
     document = invoicing.erp_invoice(plan, billed, tax)
     posted = await _needs(
         run, Step.POST_ERP_INVOICE, lambda: steps.post_erp_invoice(deal, order, document)
     )
-    record = steps.canonical_invoice(booking, plan, billed, posted)
+    record = steps.canonical_invoice(plan, billed, posted)
     await steps.keep_invoice(booking, record, billed.paid_at)
     erp_payment = await _apply_payments(run, booking, plan, billed, posted)
     view = _view(billed, posted, erp_payment)

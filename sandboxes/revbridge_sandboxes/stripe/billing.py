@@ -72,11 +72,14 @@ def build_invoice(
     usage: tuple[int, int] | None,
     trial: bool = False,
     item_windows: dict[str, tuple[int, int]] | None = None,
+    share: tuple[int, int] | None = None,
 ) -> Record:
     """A draft for ``sub``: licensed lines for ``licensed``, metered usage over ``usage``.
 
     With ``item_windows`` (flexible billing) only those items are billed, each over its own
     window: the next period for a licensed item, the period that ended for a metered one.
+    With ``share`` ``(part, whole)`` licensed lines bill that share of a full period (a
+    first period that ends early at a billing cycle anchor: ``(0, 1)`` when it is free).
     """
     customer = state.customers.rows[sub["customer"]]
     invoice = invoicing.new_invoice(
@@ -111,6 +114,8 @@ def build_invoice(
         elif licensed is not None:
             window, quantity = licensed, item["quantity"] or 0
             amount = 0 if trial else amount_for(price, quantity)
+            if share is not None:
+                amount = (amount * share[0] * 2 + share[1]) // (share[1] * 2)  # half up
         else:
             continue
         invoice["_sub_lines"].append(
@@ -197,6 +202,23 @@ def cancel(
         if finalize_now:
             _finalize_and_collect(state, invoice, at)
     invoicing.end_subscription(state, sub, at)
+
+
+def first_share(
+    params: dict[str, Any], price: Record, period: tuple[int, int], trial: bool
+) -> tuple[int, int] | None:
+    """How much of a full period the first one bills when it ends early at a future
+    ``billing_cycle_anchor``: nothing with ``proration_behavior=none`` (the time up to the
+    anchor is free), else its share in seconds (Stripe prorates by the second); None when
+    the first period is a full one (or a trial)."""
+    anchor = params.get("billing_cycle_anchor")
+    if trial or anchor is None or anchor != period[1]:
+        return None
+    if params.get("proration_behavior") == "none":
+        return 0, 1
+    recurring = price["recurring"]
+    full = add_interval(period[0], recurring["interval"], recurring["interval_count"])
+    return period[1] - period[0], max(1, full - period[0])
 
 
 def first_period(params: dict[str, Any], price: Record, at: int) -> tuple[tuple[int, int], bool]:

@@ -153,11 +153,12 @@ def create(call: Call) -> dict[str, Any]:
     extra = [_extra_price(state, x, i) for i, x in enumerate(params.get("add_invoice_items") or [])]
     at = state.now(customer.get("test_clock"))
     period, trial = billing.first_period(params, prices[0], at)
+    share = billing.first_share(params, prices[0], period, trial)
     collect_by = params.get("collection_method") or "charge_automatically"
     behavior = params.get("payment_behavior") or "allow_incomplete"
     due_now = (
         0
-        if trial
+        if trial or share == (0, 1)
         else sum(
             amount_for(p, i.get("quantity") or 1)
             for p, i in zip(prices, params["items"], strict=True)
@@ -187,7 +188,15 @@ def create(call: Call) -> dict[str, Any]:
             if (state.prices.rows[item["_price"]]["recurring"] or {}).get("usage_type") != "metered"
         }
     invoice = billing.build_invoice(
-        state, sub, at, "subscription_create", period, None, trial, item_windows=windows
+        state,
+        sub,
+        at,
+        "subscription_create",
+        period,
+        None,
+        trial,
+        item_windows=windows,
+        share=share,
     )
     state.emit("customer.subscription.created", sub, at=at)
     invoicing.open_draft(state, invoice, at)
