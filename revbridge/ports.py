@@ -157,6 +157,19 @@ class BilledInvoice(PortModel):
     payments: tuple[BilledPayment, ...] = ()
 
 
+class UsageReport(PortModel):
+    """Metered usage of one billing customer, reported once under its record id (billing
+    dedupes on it, so a report resent after a lost answer counts once)."""
+
+    record_id: str
+    customer: ExternalRef  # the billing customer
+    sku: str
+    price_lookup_key: str  # the product map's billing price, per currency
+    currencies: tuple[str, ...]  # the currencies the product map prices it in
+    quantity: Decimal
+    occurred_at: datetime
+
+
 class ErpInvoiceLine(PortModel):
     line_id: str  # the order line billed
     position: int  # that line's place in the order, from 1 (how the sales order lists it)
@@ -211,6 +224,26 @@ class InvoiceView(PortModel):
     failure: str | None = None
     erp_invoice: ExternalRef | None = None
     erp_payment: ExternalRef | None = None
+
+
+class Activation(PortModel):
+    """What a provisioning endpoint is told once billing is live for a deal: the booked plan
+    (customer, products, quantities, term), sent under one id per deal and endpoint."""
+
+    endpoint: str  # the policy's name of the endpoint (``entitlements.endpoints[].name``)
+    webhook_id: str  # equal on every delivery of this deal to this endpoint: receivers dedupe
+    deal: str  # the deal's key (``salesforce:006...``)
+    correlation_id: str
+    plan: OrderPlan
+
+
+class EntitlementsPort(Protocol):
+    """Provisioning systems told that a customer's products are live."""
+
+    async def activate(self, activation: Activation) -> None:
+        """Deliver the activation to its endpoint (retried while the endpoint is down);
+        a refusal raises a ``PermanentError``."""
+        ...
 
 
 class ClosedWonChange(PortModel):
@@ -303,21 +336,27 @@ class BillingPort(Protocol):
     async def ensure_customer(self, customer: Customer, entity: EntityContext) -> ExternalRef: ...
 
     async def start_subscription(
-        self, plan: OrderPlan, customer: ExternalRef
+        self, plan: OrderPlan, customer: ExternalRef, tax: TaxQuote | None = None
     ) -> ExternalRef | None:
-        """Recurring and metered lines as one subscription; None when the order has none."""
+        """Recurring and metered lines as one subscription; None when the order has none.
+        With ``tax``, each line charges the tax the tax engine quoted for it."""
         ...
 
     async def add_invoice_items(
-        self, plan: OrderPlan, customer: ExternalRef
+        self, plan: OrderPlan, customer: ExternalRef, tax: TaxQuote | None = None
     ) -> tuple[ExternalRef, ...]:
-        """One-time service lines as invoice items on the customer's next invoice."""
+        """One-time service lines as invoice items on the customer's next invoice, each
+        charging its quoted tax (with ``tax``)."""
         ...
 
     async def cancel_subscription(self, subscription: ExternalRef) -> None: ...
 
     async def read_invoice(self, invoice: ExternalRef) -> BilledInvoice:
         """The invoice as billing has it now, with its lines and the payments collected."""
+        ...
+
+    async def report_usage(self, usage: UsageReport) -> ExternalRef:
+        """Report metered usage to the product's meter; the ref names the reported event."""
         ...
 
 

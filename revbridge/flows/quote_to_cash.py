@@ -21,7 +21,7 @@ from dbos import DBOS
 
 from revbridge.canonical import Customer, ExternalRef, workflow_id_for
 from revbridge.cases.model import GOES_ON, CaseAction, action_named
-from revbridge.flows import casework, runtime, steps
+from revbridge.flows import casework, entitlements, runtime, steps
 from revbridge.flows.effects import Effects
 from revbridge.flows.outcomes import StepFailure
 from revbridge.flows.step_names import Step
@@ -117,12 +117,12 @@ async def _book(deal: _Deal) -> str:
     )
     deal.created.billing_customer = payer
     subscription = await _needs(
-        deal, Step.START_SUBSCRIPTION, lambda: steps.start_subscription(deal.key, plan, payer)
+        deal, Step.START_SUBSCRIPTION, lambda: steps.start_subscription(deal.key, plan, payer, tax)
     )
     if subscription is not None:
         deal.created.subscription = subscription
     deal.created.invoice_items = await _needs(
-        deal, Step.ADD_INVOICE_ITEMS, lambda: steps.add_invoice_items(deal.key, plan, payer)
+        deal, Step.ADD_INVOICE_ITEMS, lambda: steps.add_invoice_items(deal.key, plan, payer, tax)
     )
     await _await_acceptance(deal, order)
     await _needs(
@@ -132,6 +132,7 @@ async def _book(deal: _Deal) -> str:
     )
     await _cleared(deal)
     await casework.finish_deal(deal.key, deal.correlation_id, deal.created.refs(), plan)
+    await entitlements.activate(deal.key, deal.correlation_id, plan, "subscription_active")
     return "activated"
 
 

@@ -120,7 +120,7 @@ async def find_booking(correlation_id: str | None) -> Booking | None:
 
 
 @DBOS.step()
-async def take_turn(invoice_key: str, workflow_id: str, at: float) -> bool:
+async def take_invoice_turn(invoice_key: str, workflow_id: str, at: float) -> bool:
     """One run per invoice at a time, in the order billing reported its events."""
     closed = datetime.fromtimestamp(at, UTC)
     return await _store(
@@ -129,7 +129,7 @@ async def take_turn(invoice_key: str, workflow_id: str, at: float) -> bool:
 
 
 @DBOS.step()
-async def give_turn(invoice_key: str, workflow_id: str) -> str | None:
+async def give_invoice_turn(invoice_key: str, workflow_id: str) -> str | None:
     return await _store(lambda conn: turns.give_back(conn, f"invoice:{invoice_key}", workflow_id))
 
 

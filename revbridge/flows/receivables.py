@@ -26,7 +26,7 @@ from dbos import DBOS
 
 from revbridge.canonical import ExternalRef, InvoiceStatus, Money, Payment, PaymentStatus
 from revbridge.cases.model import CaseAction, action_named
-from revbridge.flows import casework, runtime
+from revbridge.flows import casework, entitlements, runtime
 from revbridge.flows import receivable_steps as steps
 from revbridge.flows.outcomes import StepFailure
 from revbridge.flows.receivable_steps import Booking
@@ -105,14 +105,14 @@ async def _settle(run: _Run, at: float) -> str:
         return "not revbridge's"
     if billed.status is InvoiceStatus.DRAFT:
         return "draft"
-    while not await steps.take_turn(run.key, run.workflow_id, at):
+    while not await steps.take_invoice_turn(run.key, run.workflow_id, at):
         await runtime.wait_for_turn(DEAL_RECHECK_S)
     try:
         # a run that waited for its turn reads what the runs before it left
         billed = await _needs(run, Step.READ_INVOICE, lambda: steps.read_invoice(run.invoice))
         outcome = await _carry(run, booking, billed)
     finally:
-        following = await steps.give_turn(run.key, run.workflow_id)
+        following = await steps.give_invoice_turn(run.key, run.workflow_id)
         if following is not None:
             await runtime.wake(following)
     if outcome == "payment failed":
@@ -164,6 +164,7 @@ async def _carry(run: _Run, booking: Booking, billed: BilledInvoice) -> str:
     view = _view(billed, posted, erp_payment)
     await _needs(run, Step.SHOW_INVOICE, lambda: steps.show_invoice(booking, view))
     if billed.status is InvoiceStatus.PAID:
+        await entitlements.activate(booking.deal_key, booking.correlation_id, plan, "first_invoice_paid")
         await _settled(run, booking)
         return "paid"
     if billed.failure is not None and run.phase.startswith(FAILED):

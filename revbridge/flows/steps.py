@@ -276,7 +276,7 @@ async def ensure_billing_customer(
 
 @DBOS.step()
 async def start_subscription(
-    deal_key: str, plan: OrderPlan, customer: ExternalRef
+    deal_key: str, plan: OrderPlan, customer: ExternalRef, tax: TaxQuote | None = None
 ) -> ExternalRef | StepFailure | None:
     billing = services().billing
 
@@ -291,14 +291,14 @@ async def start_subscription(
         Step.START_SUBSCRIPTION,
         deal_key,
         billing.system,
-        lambda: billing.start_subscription(plan, customer),
+        lambda: billing.start_subscription(plan, customer, tax),
         bind,
     )
 
 
 @DBOS.step()
 async def add_invoice_items(
-    deal_key: str, plan: OrderPlan, customer: ExternalRef
+    deal_key: str, plan: OrderPlan, customer: ExternalRef, tax: TaxQuote | None = None
 ) -> tuple[ExternalRef, ...] | StepFailure:
     billing = services().billing
 
@@ -311,7 +311,7 @@ async def add_invoice_items(
         Step.ADD_INVOICE_ITEMS,
         deal_key,
         billing.system,
-        lambda: billing.add_invoice_items(plan, customer),
+        lambda: billing.add_invoice_items(plan, customer, tax),
         bind,
     )
 

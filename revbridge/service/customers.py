@@ -1,47 +1,38 @@
 """Customers, invoices and payments, as far as revbridge knows them.
 
 A customer is its bindings: the canonical id and its id in each system. Invoices and
-payments are followed through the canonical events recorded for them
-(``invoice.posted``, ``payment.received``).
+payments are the canonical records the receivables flow keeps (``rb_invoices``,
+``rb_payments``): what billing posted and collected, as carried to the ERP.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection
 
-from revbridge.canonical.events import EventType
 from revbridge.service.database import Database
-from revbridge.store import bindings
-from revbridge.store.tables import event_log
+from revbridge.store import bindings, receivables
+from revbridge.store.receivables import StoredInvoice, StoredPayment
 
-__all__ = ["Invoice", "RecordedEvent", "SystemId", "customer_ids", "invoice", "payments"]
+__all__ = [
+    "StoredInvoice",
+    "StoredPayment",
+    "SystemId",
+    "customer_ids",
+    "invoice",
+    "invoice_payments",
+    "payments",
+]
 
-SCAN = 1000
+#: Billing systems whose customer ids a payments query may name instead of revbridge's.
+_SYSTEMS_SCANNED = 20
 
 
 @dataclass(frozen=True)
 class SystemId:
     system: str
     id: str
-
-
-@dataclass(frozen=True)
-class RecordedEvent:
-    offset: int
-    type: str
-    subject: str | None
-    recorded_at: datetime
-    event: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Invoice:
-    ids: list[SystemId]
-    events: list[RecordedEvent]
 
 
 def _ids(conn: Connection, entity: str, canonical_id: str) -> list[SystemId]:
@@ -51,49 +42,35 @@ def _ids(conn: Connection, entity: str, canonical_id: str) -> list[SystemId]:
     ]
 
 
-def _events(conn: Connection, *conditions: Any) -> list[RecordedEvent]:
-    rows = conn.execute(
-        select(event_log).where(*conditions).order_by(event_log.c.log_offset.desc()).limit(SCAN)
-    ).all()
-    return [
-        RecordedEvent(
-            offset=r.log_offset,
-            type=r.event_type,
-            subject=r.subject,
-            recorded_at=r.recorded_at,
-            event=r.event,
-        )
-        for r in reversed(rows)
-    ]
-
-
 def customer_ids(database: Database, customer_id: str) -> list[SystemId]:
     """The customer's ids in every system (empty: no such customer)."""
     with database.connect() as conn:
         return _ids(conn, "customer", customer_id)
 
 
-def payments(database: Database, customer_id: str) -> list[RecordedEvent]:
-    """Payments recorded for the customer (canonical or any of its system ids)."""
+def _canonical_customer(conn: Connection, customer_id: str) -> str:
+    """revbridge's id of a customer named by its own id or by its id in a system."""
+    if bindings.for_canonical(conn, "customer", customer_id):
+        return customer_id
+    for system in bindings.systems(conn, "customer")[:_SYSTEMS_SCANNED]:
+        found = bindings.canonical_for(conn, "customer", system, customer_id)
+        if found is not None:
+            return found
+    return customer_id
+
+
+def payments(database: Database, customer_id: str) -> list[StoredPayment]:
+    """The customer's payments (named by revbridge's id or a system's), newest first."""
     with database.connect() as conn:
-        known = {customer_id} | {i.id for i in _ids(conn, "customer", customer_id)}
-        recorded = _events(conn, event_log.c.event_type == EventType.PAYMENT_RECEIVED.ce_type)
-    return [e for e in recorded if _customer_of(e.event) in known]
+        return receivables.payments_of_customer(conn, _canonical_customer(conn, customer_id))
 
 
-def _customer_of(event: dict[str, Any]) -> str | None:
-    data = event.get("data")
-    if isinstance(data, dict) and isinstance(data.get("customer_id"), str):
-        return str(data["customer_id"])
-    stripe_customer = event.get("stripecustomer")
-    return stripe_customer if isinstance(stripe_customer, str) else None
-
-
-def invoice(database: Database, invoice_id: str) -> Invoice:
-    """The invoice's ids per system and the events recorded about it (both empty: unknown)."""
+def invoice(database: Database, invoice_id: str) -> StoredInvoice | None:
+    """The invoice by its billing id (``in_…``) or key (``stripe:in_…``); None: unknown."""
     with database.connect() as conn:
-        ids = _ids(conn, "invoice", invoice_id)
-        subjects = {invoice_id, *(f"{i.system}:{i.id}" for i in ids), *(i.id for i in ids)}
-        subjects |= {f"stripe:{invoice_id}"}
-        events = _events(conn, or_(*(event_log.c.subject == s for s in subjects)))
-    return Invoice(ids=ids, events=events)
+        return receivables.invoice(conn, invoice_id)
+
+
+def invoice_payments(database: Database, invoice: StoredInvoice) -> list[StoredPayment]:
+    with database.connect() as conn:
+        return receivables.payments_of_invoice(conn, invoice.key)

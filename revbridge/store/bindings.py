@@ -89,3 +89,11 @@ def for_canonical(conn: Connection, entity: str, canonical_id: str) -> list[Bind
         .order_by(bindings.c.system)
     ).all()
     return [Binding(entity, canonical_id, r.system, r.external_id) for r in rows]
+
+
+def systems(conn: Connection, entity: str) -> list[str]:
+    """The systems holding ``entity`` bindings, by name."""
+    rows = conn.execute(
+        select(bindings.c.system).where(bindings.c.entity == entity).distinct()
+    ).all()
+    return sorted(str(row.system) for row in rows)

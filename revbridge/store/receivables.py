@@ -24,6 +24,7 @@ __all__ = [
     "invoice",
     "invoices_of_deal",
     "payments_of_customer",
+    "payments_of_invoice",
     "record_payment",
     "save_invoice",
 ]
@@ -145,6 +146,24 @@ def invoices_of_deal(conn: Connection, deal_key: str) -> list[StoredInvoice]:
     return [_stored_invoice(row) for row in rows]
 
 
+def payments_of_invoice(conn: Connection, invoice_key: str) -> list[StoredPayment]:
+    rows = conn.execute(
+        select(payments)
+        .where(payments.c.invoice_key == invoice_key)
+        .order_by(payments.c.received_at, payments.c.payment_key)
+    ).all()
+    return [_stored_payment(row) for row in rows]
+
+
+def _stored_payment(row: Any) -> StoredPayment:
+    return StoredPayment(
+        key=row.payment_key,
+        invoice_key=row.invoice_key,
+        payment=Payment.model_validate(row.canonical),
+        recorded_at=row.recorded_at,
+    )
+
+
 def payments_of_customer(
     conn: Connection, customer_id: str, limit: int = 500
 ) -> list[StoredPayment]:
@@ -155,12 +174,4 @@ def payments_of_customer(
         .order_by(payments.c.received_at.desc(), payments.c.payment_key)
         .limit(limit)
     ).all()
-    return [
-        StoredPayment(
-            key=row.payment_key,
-            invoice_key=row.invoice_key,
-            payment=Payment.model_validate(row.canonical),
-            recorded_at=row.recorded_at,
-        )
-        for row in rows
-    ]
+    return [_stored_payment(row) for row in rows]

@@ -68,66 +68,131 @@ def _logged(stack: Stack, kind: str) -> list[dict[str, Any]]:
     return [dict(row.event) for row in rows]
 
 
-@pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
-def test_two_billing_periods_reach_erp_tax_and_crm_once(stack: Stack) -> None:
+def _booked(stack: Stack, *worker_args: str) -> tuple[str, Any]:
     opportunity = stack.uk_deal()
-    stack.worker(None, *PULL)
+    stack.worker(None, *worker_args)
     stack.close(opportunity)
-    deal = stack.activated(opportunity)
-    customer = deal.refs["billing_customer"]
+    return opportunity, stack.activated(opportunity)
 
-    # the contract starts on 1 January 2027: billing's first period, then the second month
+
+def _first_invoice(stack: Stack, customer: str) -> dict[str, Any]:
+    """The contract starts on 1 January 2027: billing's first period posts on that day."""
     _advance_to(stack, datetime(2027, 1, 1, 3, tzinfo=UTC))
     [first] = stack.wait("the first invoice", lambda: _billing_invoices(stack, customer))
-    _stripe(stack, "POST", f"/v1/invoices/{first['id']}/pay", payment_method="pm_card_visa")
-    _advance_to(stack, datetime(2027, 2, 1, 3, tzinfo=UTC))
-    posted = stack.wait(
-        "two invoices posted", lambda: len(_billing_invoices(stack, customer)) == 2 or None
+    return first
+
+
+def _pay(stack: Stack, invoice: dict[str, Any], method: str) -> None:
+    key = SANDBOX_ENV["STRIPE_API_KEY"]
+    httpx.post(
+        f"{stack.estate.urls['stripe']}/v1/invoices/{invoice['id']}/pay",
+        headers={"Authorization": f"Bearer {key}"},
+        data={"payment_method": method},
+        timeout=30,
+    )  # a decline answers 402: the invoice stays open
+
+
+def _stored_status(stack: Stack, invoice_id: str) -> str | None:
+    with stack.engine.connect() as conn:
+        row = conn.execute(
+            select(invoices.c.status).where(invoices.c.invoice_id == invoice_id)
+        ).first()
+    return None if row is None else str(row.status)
+
+
+def _apply_lines(payment: dict[str, Any]) -> list[dict[str, Any]]:
+    lines = payment["apply"]
+    return list(lines["items"] if isinstance(lines, dict) else lines)
+
+
+def _opportunity(stack: Stack, opportunity: str) -> dict[str, Any]:
+    [row] = stack.book.seeder.query(
+        "SELECT Integration_Exception__c, Billing_Status__c, Last_Payment_Date__c "
+        f"FROM Opportunity WHERE Id = '{opportunity}'"
     )
-    assert posted
-    billed = {i["id"]: i for i in _billing_invoices(stack, customer)}
+    return dict(row)
 
-    def all_recorded() -> bool:
-        stored = {row.invoice_id: row for row in _stored(stack, invoices)}
-        return set(stored) == set(billed) and all(
-            stored[i].status == ("paid" if b["status"] == "paid" else "posted")
-            for i, b in billed.items()
-        )
 
-    stack.wait("both invoices carried to the ERP", all_recorded)
+@pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+def test_an_invoice_and_its_payment_reach_erp_tax_and_crm_once(stack: Stack) -> None:
+    opportunity, deal = _booked(stack, *PULL)
+    first = _first_invoice(stack, deal.refs["billing_customer"])
+    stack.wait("the invoice posted", lambda: _stored_status(stack, first["id"]) == "posted")
+    _pay(stack, first, "pm_card_visa")
+    stack.wait("the invoice paid", lambda: _stored_status(stack, first["id"]) == "paid")
 
     netsuite = stack.state("netsuite")
-    erp_invoices = {i["externalId"]: i for i in _records(netsuite, "invoice")}
-    assert set(erp_invoices) == set(billed)
-    for invoice_id, invoice in billed.items():
-        erp = erp_invoices[invoice_id]
-        assert erp["currency"]["id"]
-        assert Decimal(str(erp["subtotal"])) == Decimal(invoice["total_excluding_tax"]) / 100
-    erp_payments = _records(netsuite, "customerPayment")
-    paid = [i for i in billed.values() if i["status"] == "paid" and i["amount_paid"] > 0]
-    assert len(erp_payments) == len(paid)
-    for payment in erp_payments:
-        [applied] = payment["apply"]["items"]
-        target = next(e for e in erp_invoices.values() if e["id"] == applied["doc"]["id"])
-        assert Decimal(str(applied["amount"])) == Decimal(str(target["total"]))
-
-    documents = [
+    [erp] = [i for i in _records(netsuite, "invoice") if i["externalId"] == first["id"]]
+    assert len(_records(netsuite, "invoice")) == 1
+    assert erp["createdFrom"]["id"] == deal.refs["erp_order"]
+    assert Decimal(str(erp["subtotal"])) == Decimal(first["total_excluding_tax"]) / 100
+    [document] = [
         t for t in _records(stack.state("avalara"), "transactions") if t["code"].startswith("inv:")
     ]
-    assert len(documents) == len(billed)
-    assert all(d["status"] == "Committed" for d in documents)
+    assert document["status"] == "Committed"
+    assert Decimal(str(erp["taxTotal"])) == Decimal(str(document["totalTax"]))
+    [payment] = _records(netsuite, "customerPayment")
+    [applied] = _apply_lines(payment)
+    assert applied["doc"]["id"] == erp["id"]
+    assert Decimal(str(applied["amount"])) == Decimal(first["amount_paid"]) / 100
 
-    shown = stack.book.seeder.query(
-        "SELECT Billing_Invoice_Id__c, Status__c, Amount__c FROM Billing_Invoice__c "
+    [shown] = stack.book.seeder.query(
+        "SELECT Name, Status__c, Amount__c, Paid_Date__c, ERP_Invoice_Id__c FROM "
+        f"Billing_Invoice__c WHERE Opportunity__c = '{opportunity}'"
+    )
+    assert (shown["Name"], shown["Status__c"]) == (first["number"], "Paid")
+    assert Decimal(str(shown["Amount__c"])) == Decimal(first["total"]) / 100
+    assert shown["ERP_Invoice_Id__c"] == erp["id"]
+    assert _opportunity(stack, opportunity)["Billing_Status__c"] == "Paid"
+
+    [posted_event] = _logged(stack, "invoice.posted")
+    assert posted_event["data"]["invoice_id"] == first["id"]
+    assert posted_event["data"]["total"]["amount"] == str(Decimal(first["total"]) / 100)
+    [received] = _logged(stack, "payment.received")
+    assert received["data"]["invoice_id"] == first["id"]
+    assert len(_stored(stack, payments)) == 1
+
+
+def test_a_failed_payment_opens_one_case_that_the_later_payment_closes(stack: Stack) -> None:
+    opportunity, deal = _booked(stack, *PULL)
+    first = _first_invoice(stack, deal.refs["billing_customer"])
+    stack.wait("the invoice posted", lambda: _stored_status(stack, first["id"]) == "posted")
+    _pay(stack, first, "pm_card_chargeDeclinedInsufficientFunds")
+
+    def failure_case() -> Any:
+        with stack.engine.connect() as conn:
+            return cases.open_for_deal(conn, f"stripe:{first['id']}")
+
+    case = stack.wait("the payment failure case", failure_case)
+    assert (case.owner, case.failure_class) == ("finance_ops", "payments.failed")
+    stamped = stack.wait(
+        "the opportunity stamped",
+        lambda: _opportunity(stack, opportunity)["Integration_Exception__c"],
+    )
+    assert stamped.startswith("Exception \N{EM DASH} payment declined: insufficient_funds")
+    assert stamped.endswith("(finance_ops)")
+    assert _opportunity(stack, opportunity)["Billing_Status__c"] == "Payment Failed"
+    [shown] = stack.book.seeder.query(
+        f"SELECT Status__c, Payment_Failure__c FROM Billing_Invoice__c "
         f"WHERE Opportunity__c = '{opportunity}'"
     )
-    assert {row["Billing_Invoice_Id__c"] for row in shown} == set(billed)
-    assert {row["Status__c"] for row in shown if row["Billing_Invoice_Id__c"] == first["id"]} == {
-        "Paid"
-    }
+    assert shown["Status__c"] == "Payment Failed"
+    assert "insufficient_funds" in shown["Payment_Failure__c"]
+    assert len(_logged(stack, "payment.failed")) == 1
 
-    assert len(_logged(stack, "invoice.posted")) == len(billed)
-    assert len(_logged(stack, "payment.received")) == len(paid)
-    assert len(_stored(stack, payments)) == len(paid)
+    _pay(stack, first, "pm_card_visa")
+    stack.wait("the invoice paid", lambda: _stored_status(stack, first["id"]) == "paid")
+
+    def settled() -> bool:
+        with stack.engine.connect() as conn:
+            resolved = cases.get(conn, case.case_id)
+        return resolved is not None and resolved.state.value == "resolved"
+
+    stack.wait("the case resolved without anyone acting", settled)
+    stack.wait(
+        "the stamp cleared",
+        lambda: _opportunity(stack, opportunity)["Integration_Exception__c"] is None,
+    )
+    assert len(_records(stack.state("netsuite"), "customerPayment")) == 1
     with stack.engine.connect() as conn:
-        assert cases.open_for_correlation(conn, deal.correlation_id) == []
+        assert [c.case_id for c in cases.for_deal(conn, f"stripe:{first['id']}")] == [case.case_id]

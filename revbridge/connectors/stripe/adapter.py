@@ -27,11 +27,18 @@ from revbridge.canonical import Customer, ExternalRef, OrderLine, idempotency_ke
 from revbridge.config.systems import StripeOptions, StripeSystem
 from revbridge.connectors.builder import http_caller, read_credentials
 from revbridge.connectors.http import HttpCaller, LoopLock
-from revbridge.connectors.stripe import events, invoices, mapping
+from revbridge.connectors.stripe import events, invoices, mapping, tax_rates
 from revbridge.connectors.stripe.classify import classify
 from revbridge.connectors.stripe.client import StripeClient
 from revbridge.errors import ConflictError, DataError, NotFoundError
-from revbridge.ports import BilledInvoice, BillingEvent, EntityContext, LineMapping, OrderPlan
+from revbridge.ports import (
+    BilledInvoice,
+    BillingEvent,
+    EntityContext,
+    LineMapping,
+    OrderPlan,
+    TaxQuote,
+)
 
 Record = dict[str, Any]
 MISSING_PRICE_TTL_S = 60.0
@@ -75,6 +82,7 @@ class StripeBilling:
         self.client = client
         self.options = options
         self._prices = _PriceBook()
+        self._rates: dict[str, str] = {}  # Stripe Tax Rate ids by rate key
 
     @property
     def http(self) -> HttpCaller:
@@ -102,9 +110,10 @@ class StripeBilling:
         return self._ref(record)
 
     async def start_subscription(
-        self, plan: OrderPlan, customer: ExternalRef
+        self, plan: OrderPlan, customer: ExternalRef, tax: TaxQuote | None = None
     ) -> ExternalRef | None:
-        """One subscription for the plan's subscription and usage lines; None without any."""
+        """One subscription for the plan's subscription and usage lines; None without any.
+        Each taxed line's item charges its quoted rate (:mod:`.tax_rates`)."""
         with self._local_errors():
             lines = mapping.plan_lines(plan, mapping.RECURRING_KINDS)
         if not lines:
@@ -115,6 +124,7 @@ class StripeBilling:
         if found:
             return self._live_subscription(min(found, key=lambda r: r.get("created") or 0), plan)
         prices = await self._prices_for(plan, lines, required=True)
+        rates = await self._tax_rates(plan, tax)
         with self._local_errors():
             params = mapping.subscription_params(
                 plan,
@@ -124,6 +134,7 @@ class StripeBilling:
                 days_until_due=self.options.days_until_due,
                 today=datetime.now(UTC).date(),
                 api_version=self.client.api_version,
+                tax_rates=rates,
             )
         record = await self.client.create(
             "/v1/subscriptions",
@@ -134,14 +145,16 @@ class StripeBilling:
         return self._live_subscription(record, plan)
 
     async def add_invoice_items(
-        self, plan: OrderPlan, customer: ExternalRef
+        self, plan: OrderPlan, customer: ExternalRef, tax: TaxQuote | None = None
     ) -> tuple[ExternalRef, ...]:
-        """One pending invoice item per service line, in line order."""
+        """One pending invoice item per service line, in line order, each charging its
+        line's quoted tax rate."""
         with self._local_errors():
             lines = mapping.plan_lines(plan, mapping.ONE_TIME_KINDS)
         if not lines:
             return ()
         prices = await self._prices_for(plan, lines, required=False)
+        rates = await self._tax_rates(plan, tax)
         refs = []
         for line, line_mapping in lines:
             price = prices.get(mapping.lookup_key(line_mapping, plan.order.currency))
@@ -149,6 +162,8 @@ class StripeBilling:
                 params = mapping.invoice_item_params(
                     plan, line, customer.id, price, self.client.api_version
                 )
+            if line.line_id in rates:
+                params["tax_rates"] = [rates[line.line_id]]
             record = await self.client.create(
                 "/v1/invoiceitems",
                 params,
@@ -194,13 +209,26 @@ class StripeBilling:
             ):
                 items[str(item["id"])] = item
         payments: list[Record] = []
-        if record.get("amount_paid"):
+        if record.get("amount_paid") or record.get("attempt_count"):
             payments = await self.client.every(
                 "/v1/invoice_payments",
                 operation="invoice_payments.list",
                 query=[("invoice", invoice.id)],
             )
-        return invoices.billed_invoice(self.system, record, items, payments)
+        error = None
+        if record.get("attempt_count") and record.get("status") == "open":
+            error = await self._last_payment_error(payments)
+        return invoices.billed_invoice(self.system, record, items, payments, error)
+
+    async def _last_payment_error(self, payments: list[Record]) -> Record | None:
+        """Why the invoice's own payment last failed: its PaymentIntent's error."""
+        default = next((p for p in payments if p.get("is_default")), None)
+        intent = ((default or {}).get("payment") or {}).get("payment_intent")
+        if not isinstance(intent, str):
+            return None
+        found = await self.client.retrieve("payment_intents", intent)
+        error = found.get("last_payment_error")
+        return error if isinstance(error, dict) else None
 
     async def invoice_events(self, most: int) -> list[BillingEvent]:
         """The newest invoice events (``GET /v1/events``), read as pushed ones are."""
@@ -233,6 +261,27 @@ class StripeBilling:
                 code="subscription_ended",
             )
         return self._ref(record)
+
+    async def _tax_rates(self, plan: OrderPlan, tax: TaxQuote | None) -> dict[str, str]:
+        """The Stripe Tax Rate id each taxed line charges, by line id."""
+        wanted = tax_rates.wanted_rates(plan, tax)
+        if not wanted:
+            return {}
+        keys = set(wanted.values())
+        if keys - self._rates.keys():
+            listed = await self.client.every(
+                "/v1/tax_rates", operation="tax_rates.list", query=[("active", "true")]
+            )
+            self._rates.update(tax_rates.rates_by_key(listed))
+        for key in sorted(keys - self._rates.keys()):
+            record = await self.client.create(
+                "/v1/tax_rates",
+                tax_rates.rate_params(key),
+                operation="tax_rates.create",
+                idempotency_key=tax_rates.create_key(key),
+            )
+            self._rates[key] = str(record["id"])
+        return {line: self._rates[key] for line, key in wanted.items()}
 
     async def _prices_for(
         self, plan: OrderPlan, lines: list[tuple[OrderLine, LineMapping]], *, required: bool

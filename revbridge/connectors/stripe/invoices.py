@@ -6,7 +6,8 @@ subscription item (``parent.subscription_item_details.subscription_item``), whos
 carries the line id. Amounts are integer minor units in the invoice's currency; a line's
 amount is net of its discounts and before tax, its tax the sum of ``taxes`` (current API
 versions) or ``tax_amounts`` (older ones). Money collected is Stripe's ``InvoicePayment``
-objects in status ``paid``.
+objects in status ``paid``; why collecting failed is the invoice's own PaymentIntent's
+``last_payment_error``.
 """
 
 from __future__ import annotations
@@ -138,7 +139,11 @@ def billed_payment(system: str, payment: Record, currency: str) -> BilledPayment
 
 
 def billed_invoice(
-    system: str, invoice: Record, items: Mapping[str, Record], payments: Iterable[Record]
+    system: str,
+    invoice: Record,
+    items: Mapping[str, Record],
+    payments: Iterable[Record],
+    last_error: Record | None = None,
 ) -> BilledInvoice:
     """The invoice as a port model; :class:`DataError` when Stripe's answer is not one."""
     status = STATUSES.get(str(invoice.get("status")))
@@ -164,7 +169,7 @@ def billed_invoice(
     attempts = _units(invoice.get("attempt_count"))
     failure = None
     if attempts and status in (InvoiceStatus.POSTED, InvoiceStatus.PARTIALLY_PAID):
-        failure = _failure(invoice, attempts)
+        failure = _failure(invoice, attempts, last_error)
     return BilledInvoice(
         ref=ExternalRef(system=system, id=invoice["id"]),
         number=str(invoice["number"])[:64] if invoice.get("number") else None,
@@ -188,15 +193,14 @@ def billed_invoice(
     )
 
 
-def _failure(invoice: Record, attempts: int) -> str:
-    error = invoice.get("last_payment_error")
-    if isinstance(error, dict):
-        code = error.get("decline_code") or error.get("code")
-        if code:
-            return f"payment declined: {code} (attempt {attempts})"
+def _failure(invoice: Record, attempts: int, error: Record | None) -> str:
+    """``payment declined: insufficient_funds (attempt 1, next 2027-01-04)``: the decline
+    code of the invoice's PaymentIntent when it has one."""
     when = _instant(invoice.get("next_payment_attempt"))
-    retry = f"; next attempt {when:%Y-%m-%d}" if when is not None else "; no retry scheduled"
-    return f"payment failed (attempt {attempts}{retry})"
+    retry = f", next {when:%Y-%m-%d}" if when is not None else ", no retry scheduled"
+    code = (error or {}).get("decline_code") or (error or {}).get("code")
+    what = f"payment declined: {code}" if code else "payment failed"
+    return f"{what} (attempt {attempts}{retry})"
 
 
 def _text(value: Any) -> str | None:

@@ -156,9 +156,11 @@ def is_metered(price: Record) -> bool:
     return (price.get("recurring") or {}).get("usage_type") == "metered"
 
 
-def subscription_item(line: OrderLine, price: Record) -> Record:
+def subscription_item(line: OrderLine, price: Record, tax_rate: str | None = None) -> Record:
     """One ``items[]`` entry: licensed prices carry the quantity, metered ones none."""
     item: Record = {"price": price["id"], "metadata": {LINE_ID_KEY: line.line_id}}
+    if tax_rate is not None:
+        item["tax_rates"] = [tax_rate]
     if not is_metered(price):
         item["quantity"] = whole_quantity(line)
     return item
@@ -196,8 +198,10 @@ def subscription_params(
     days_until_due: int,
     today: date,
     api_version: str,
+    tax_rates: Mapping[str, str] | None = None,
 ) -> Record:
-    """One subscription: an item per recurring line, invoiced as the policy says.
+    """One subscription: an item per recurring line, invoiced as the policy says; a line
+    with a Tax Rate in ``tax_rates`` (by line id) charges it.
 
     A contract starting later anchors the billing cycle on its start date and bills
     nothing before it; one that has started bills its first period at once. The
@@ -206,7 +210,10 @@ def subscription_params(
     order = plan.order
     params: Record = {
         "customer": customer_id,
-        "items": [subscription_item(line, price) for line, price in priced],
+        "items": [
+            subscription_item(line, price, (tax_rates or {}).get(line.line_id))
+            for line, price in priced
+        ],
         "collection_method": collection_method,
         "metadata": {
             ORDER_ID_KEY: order.order_id,

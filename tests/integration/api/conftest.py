@@ -37,9 +37,13 @@ class Recorder:
     signals: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     replays: list[tuple[str, str | None]] = field(default_factory=list)
     starts: list[tuple[str, str]] = field(default_factory=list)
+    settles: list[tuple[str, str, float]] = field(default_factory=list)
 
     async def start(self, deal: ExternalRef, correlation_id: str) -> None:
         self.starts.append((str(deal), correlation_id))
+
+    async def settle(self, invoice: ExternalRef, phase: str, at: float) -> None:
+        self.settles.append((str(invoice), phase, at))
 
     def signal(self, workflow_id: str, message: dict[str, Any]) -> None:
         self.signals.append((workflow_id, message))
@@ -67,6 +71,7 @@ def build_app(engine: Engine, policy: Policy, recorder: Recorder, **kw: Any) -> 
         signal=recorder.signal,
         replay=recorder.replay,
         start=recorder.start,
+        settle=recorder.settle,
         billing_events=billing_events(policy, {"STRIPE_WEBHOOK_SECRET": STRIPE_SECRET}),
         **kw,
     )

@@ -1,4 +1,5 @@
-"""Stripe webhooks: only correctly signed, fresh events are recorded, once."""
+"""Stripe webhooks: only correctly signed, fresh events are recorded, once, and start the
+invoice's run."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import Recorder
 from sqlalchemy import Engine
 
 from revbridge.connectors.stripe.events import sign
@@ -43,8 +45,8 @@ def _inbox_count(engine: Engine) -> int:
         return inbox.count(conn)
 
 
-def test_a_signed_event_is_recorded_once_and_becomes_a_canonical_event(
-    client: httpx.Client, store_engine: Engine, auth: dict[str, dict[str, str]]
+def test_a_signed_event_is_recorded_once_and_starts_its_invoice_run_once(
+    client: httpx.Client, store_engine: Engine, recorder: Recorder
 ) -> None:
     body = _paid()
     headers = {"Stripe-Signature": sign(SECRET, body, int(time.time()))}
@@ -56,13 +58,30 @@ def test_a_signed_event_is_recorded_once_and_becomes_a_canonical_event(
     assert again.status_code == 200
     assert again.json()["outcome"] == "duplicate"
     assert _inbox_count(store_engine) == 1
-    logged = sql_log.read(store_engine)
-    assert [e.event_type for e in logged] == ["com.revbridge.payment.received"]
-    assert logged[0].event["subject"] == "stripe:in_1Abc"
-    assert logged[0].event["correlationid"] == "corr-stripe-1"
-    invoice = client.get("/v1/invoices/in_1Abc", headers=auth["finance_ops"])
-    assert invoice.status_code == 200
-    assert invoice.json()["events"][0]["type"] == "com.revbridge.payment.received"
+    # the run is started on each delivery (enqueueing attaches to a run of the same id)
+    assert [(invoice, phase) for invoice, phase, _ in recorder.settles] == [
+        ("stripe:in_1Abc", "paid"),
+        ("stripe:in_1Abc", "paid"),
+    ]
+    # what it means reaches the event log once the ERP has it (the receivables flow)
+    assert sql_log.read(store_engine) == []
+
+
+def test_events_that_start_no_run_are_recorded_only(
+    client: httpx.Client, store_engine: Engine, recorder: Recorder
+) -> None:
+    event = json.loads(_paid("evt_3Updated"))
+    event["type"] = "invoice.updated"
+    body = json.dumps(event).encode()
+    answer = client.post(
+        "/v1/webhooks/stripe",
+        content=body,
+        headers={"Stripe-Signature": sign(SECRET, body, int(time.time()))},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["canonical_type"] is None
+    assert _inbox_count(store_engine) == 1
+    assert recorder.settles == []
 
 
 def _forged(body: bytes) -> dict[str, str]:
@@ -129,41 +148,15 @@ def test_a_signed_body_that_is_not_json_is_400(client: httpx.Client, store_engin
     assert _inbox_count(store_engine) == 0
 
 
-def test_the_first_invoice_of_a_deals_subscription_measures_order_to_invoice(
-    client: httpx.Client, store_engine: Engine
-) -> None:
+def test_the_first_invoice_of_a_deal_measures_order_to_invoice(store_engine: Engine) -> None:
     accepted = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
     with store_engine.begin() as conn:
         deals.register(conn, "salesforce:006INV", "wf-inv", "corr-inv-1", accepted)
         deals.advance(conn, "salesforce:006INV", Stage.ACCEPTED, accepted_at=accepted)
-
-    def finalized(event_id: str, created: datetime) -> bytes:
-        subscription = {"subscription": "sub_1", "metadata": {"correlation_id": "corr-inv-1"}}
-        invoice = {
-            "id": f"in_{event_id}",
-            "object": "invoice",
-            "customer": "cus_42",
-            "metadata": {},
-            "parent": {"type": "subscription_details", "subscription_details": subscription},
-        }
-        event = {
-            "id": f"evt_{event_id}",
-            "object": "event",
-            "type": "invoice.finalized",
-            "created": int(created.timestamp()),
-            "data": {"object": invoice},
-        }
-        return json.dumps(event).encode()
-
-    # the second invoice (a year later) arrives first; the first one still counts
-    for event_id, created in (("later", accepted.replace(year=2028)), ("first", accepted)):
-        body = finalized(event_id, created + timedelta(hours=2))
-        answer = client.post(
-            "/v1/webhooks/stripe",
-            content=body,
-            headers={"Stripe-Signature": sign(SECRET, body, int(time.time()))},
-        )
-        assert answer.status_code == 200, answer.text
+        # the second invoice (a year later) is carried first; the first one still counts
+        for issued in (accepted.replace(year=2028), accepted):
+            assert deals.mark_invoiced(conn, "corr-inv-1", issued + timedelta(hours=2))
+        assert not deals.mark_invoiced(conn, "corr-unknown", accepted)
     with store_engine.connect() as conn:
         deal = deals.get(conn, "salesforce:006INV")
         waits = list(order_to_invoice_seconds(conn))
