@@ -92,6 +92,11 @@ def build(
     env = os.environ if env is None else env
     engine = open_store(settings)
     policy, digest = load_and_record_policy(engine, policy_path or settings.policy_file)
+    entitlements = None
+    if policy.entitlements is not None and policy.entitlements.endpoints:
+        from revbridge.connectors import provisioning
+
+        entitlements = provisioning.build(policy.entitlements, policy.defaults.retry, env)
     services = runtime.Services(
         crm=adapter_for_role(policy, "crm", env),
         erp=adapter_for_role(policy, "erp", env),
@@ -101,6 +106,7 @@ def build(
         policy_hash=digest,
         engine=engine,
         erp_poll_s=erp_poll_s,
+        entitlements=entitlements,
     )
     runtime.install(services)
     from revbridge.observability.metrics import Metrics

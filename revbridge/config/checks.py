@@ -26,6 +26,7 @@ def cross_check(sections: Sections) -> list[Finding]:
         *routing_findings(sections),
         *_products(sections),
         *_alerts(sections),
+        *_endpoints(sections),
     ]
 
 
@@ -173,3 +174,15 @@ def _alerts(sections: Sections) -> Iterator[Finding]:
                 f"alert name '{alert.name}' is already used by alert {seen[alert.name] + 1}",
             )
         seen.setdefault(alert.name, index)
+
+
+def _endpoints(sections: Sections) -> Iterator[Finding]:
+    seen: dict[str, int] = {}
+    for index, endpoint in sections.endpoints.items():
+        if endpoint.name in seen:
+            yield Finding(
+                ("entitlements", "endpoints", index, "name"),
+                f"entitlement endpoint name '{endpoint.name}' is already used by endpoint "
+                f"{seen[endpoint.name] + 1}",
+            )
+        seen.setdefault(endpoint.name, index)

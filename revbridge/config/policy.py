@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -40,6 +41,8 @@ __all__ = [
     "Credential",
     "Defaults",
     "DomainOwnership",
+    "EntitlementEndpoint",
+    "Entitlements",
     "ErpDimensions",
     "Exceptions",
     "Fleet",
@@ -85,6 +88,9 @@ FAILURE_CLASSES: tuple[str, ...] = (
     "integration",
     "integration.unavailable",
     "integration.defect",
+    "entitlements",
+    "entitlements.rejected",
+    "entitlements.unavailable",
 )
 """Failure classes an exception case can carry; a family (``validation``) covers its members."""
 
@@ -332,6 +338,42 @@ class Alert(Strict):
     webhook: Credential
 
 
+#: Hosts an entitlement endpoint may be called on over plain HTTP (the machine itself).
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def _endpoint_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PydanticCustomError("endpoint_url", "url must be an https:// URL with a host")
+    if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
+        raise PydanticCustomError(
+            "endpoint_url_https",
+            "url must use https:// (plain http:// only for localhost or 127.0.0.1): the "
+            "activation names the customer and what they bought",
+        )
+    return value
+
+
+class EntitlementEndpoint(Strict):
+    """A provisioning system told, signed as Standard Webhooks, when a deal's billing is live."""
+
+    name: Annotated[str, _pattern("endpoint_name", r"^[a-z0-9][a-z0-9_-]*$", "an endpoint name")]
+    url: Annotated[str, AfterValidator(_endpoint_url)]
+    #: The signing secret, ``whsec_<base64>`` as Standard Webhooks writes it.
+    secret: Credential
+    timeout_s: float = Field(10.0, gt=0)
+
+
+class Entitlements(Strict):
+    """When revbridge tells provisioning systems that a deal's billing is live, and whom."""
+
+    #: ``first_invoice_paid``: the deal's first invoice is paid; ``subscription_active``:
+    #: the deal is activated (its order accepted, billing started).
+    trigger: Literal["first_invoice_paid", "subscription_active"] = "first_invoice_paid"
+    endpoints: list[EntitlementEndpoint] = Field(default_factory=list)
+
+
 class Policy(Strict):
     """The whole policy file."""
 
@@ -349,6 +391,7 @@ class Policy(Strict):
     sla: Sla = Sla()
     alerts: list[Alert] = Field(default_factory=list)
     fleet: Fleet = Fleet()
+    entitlements: Entitlements | None = None
 
     def systems_with_role(self, role: Role) -> list[str]:
         """Names of the systems playing ``role``, in file order."""

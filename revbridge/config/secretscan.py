@@ -45,7 +45,8 @@ def _scan(value: Any, path: tuple[PathItem, ...]) -> Iterator[Finding]:
     if isinstance(value, dict):
         for key, child in value.items():
             child_path = (*path, key)
-            if isinstance(key, str) and _secret_name(key) and isinstance(child, str) and child:
+            named = isinstance(key, str) and _secret_name(key)
+            if named and isinstance(child, str) and child and not _schema_checked(child_path):
                 yield Finding(
                     child_path,
                     f"inline secret: '{key}' holds a literal value; {_HINT}",
@@ -70,7 +71,10 @@ def _secret_name(key: str) -> bool:
 
 
 def _schema_checked(path: tuple[PathItem, ...]) -> bool:
-    """Credentials and alert webhooks are references by schema; their errors come from it."""
+    """Credentials, alert webhooks and entitlement secrets are references by schema; their
+    errors come from it."""
     if len(path) == 3 and path[0] == "systems" and path[2] == "credentials":
+        return True
+    if len(path) == 4 and path[:2] == ("entitlements", "endpoints") and path[3] == "secret":
         return True
     return len(path) == 3 and path[0] == "alerts" and path[2] == "webhook"

@@ -16,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from revbridge.config.codes import Jurisdiction
 from revbridge.config.policy import (
     Alert,
+    EntitlementEndpoint,
     EntityCode,
     LegalEntity,
     Ownership,
@@ -54,6 +55,7 @@ class Sections:
     routing_complete: bool = True
     markets: dict[int, str] = field(default_factory=dict)
     alerts: dict[int, Alert] = field(default_factory=dict)
+    endpoints: dict[int, EntitlementEndpoint] = field(default_factory=dict)
 
 
 def sections_from_policy(policy: Policy) -> Sections:
@@ -69,6 +71,7 @@ def sections_from_policy(policy: Policy) -> Sections:
         default_entity=policy.routing.default,
         markets=dict(enumerate(policy.markets)),
         alerts=dict(enumerate(policy.alerts)),
+        endpoints=dict(enumerate(policy.entitlements.endpoints if policy.entitlements else [])),
     )
 
 
@@ -80,6 +83,7 @@ _RULE = TypeAdapter(RoutingRule)
 _ENTITY_CODE: TypeAdapter[str] = TypeAdapter(EntityCode)
 _MARKET: TypeAdapter[str] = TypeAdapter(Jurisdiction)
 _ALERT = TypeAdapter(Alert)
+_ENDPOINT = TypeAdapter(EntitlementEndpoint)
 
 
 def sections_from_data(data: dict[str, Any]) -> Sections:
@@ -103,6 +107,8 @@ def sections_from_data(data: dict[str, Any]) -> Sections:
     sections.routing_complete &= default is None or sections.default_entity is not None
     sections.markets = _items(_MARKET, _sequence(data.get("markets")))
     sections.alerts = _items(_ALERT, _sequence(data.get("alerts")))
+    endpoints = _mapping(data.get("entitlements")).get("endpoints")
+    sections.endpoints = _items(_ENDPOINT, _sequence(endpoints))
     return sections
 
 

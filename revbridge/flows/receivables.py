@@ -164,7 +164,9 @@ async def _carry(run: _Run, booking: Booking, billed: BilledInvoice) -> str:
     view = _view(billed, posted, erp_payment)
     await _needs(run, Step.SHOW_INVOICE, lambda: steps.show_invoice(booking, view))
     if billed.status is InvoiceStatus.PAID:
-        await entitlements.activate(booking.deal_key, booking.correlation_id, plan, "first_invoice_paid")
+        await entitlements.activate(
+            booking.deal_key, booking.correlation_id, plan, "first_invoice_paid"
+        )
         await _settled(run, booking)
         return "paid"
     if billed.failure is not None and run.phase.startswith(FAILED):

@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from revbridge.config.policy import Policy
-from revbridge.ports import BillingPort, CrmPort, ErpPort, TaxPort
+from revbridge.ports import BillingPort, CrmPort, EntitlementsPort, ErpPort, TaxPort
 from revbridge.store.db import IDLE_IN_TRANSACTION_MS
 
 APP_NAME = "revbridge"
@@ -52,6 +52,8 @@ class Services:
     engine: Engine
     erp_poll_s: float = 1.0
     source: str = "/revbridge"
+    #: The provisioning endpoints of the policy's ``entitlements`` (None: none configured).
+    entitlements: EntitlementsPort | None = None
 
 
 _services: Services | None = None

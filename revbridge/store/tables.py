@@ -372,3 +372,14 @@ payments = Table(
     Index(None, "customer_id", "received_at"),
     Index(None, "invoice_key"),
 )
+
+#: Provisioning endpoints told that a deal's billing is live: one row per deal and endpoint,
+#: written once the endpoint accepted the activation (it is never sent again).
+entitlements = Table(
+    "rb_entitlements",
+    metadata,
+    Column("deal_key", String(200), primary_key=True),
+    Column("endpoint", String(100), primary_key=True),
+    Column("activated_at", UtcDateTime(), nullable=False),
+    Column("webhook_id", String(100), nullable=False),
+)
