@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from revbridge.ingress.deals import Starter
     from revbridge.ingress.webhooks import Receiver
     from revbridge.observability.metrics import Metrics
+    from revbridge.service.usage import UsageReporter
     from revbridge.store.budgets import SharedBudgets
 
 
@@ -153,6 +154,20 @@ def remote_settler(url: str) -> InvoiceStarter:
     return settle
 
 
+def remote_usage_reporter(url: str) -> UsageReporter:
+    """Starts a usage record's report from a process that runs none (``revbridge serve``):
+    enqueued on the workers' queue, one run per record id."""
+    from revbridge.flows import runtime
+    from revbridge.flows.usage import PROCESS, workflow_id
+
+    enqueuer = runtime.Enqueuer(url)
+
+    async def report(record_id: str) -> None:
+        await asyncio.to_thread(enqueuer.enqueue, PROCESS, workflow_id(record_id), record_id)
+
+    return report
+
+
 def build_api(
     settings: Settings,
     engine: Engine,
@@ -186,6 +201,7 @@ def build_api(
         receivers=pushed,
         billing_events=events,
         settle=settle,
+        report_usage=remote_usage_reporter(database_url(settings)),
     )
 
 
@@ -224,6 +240,7 @@ async def run_worker(
     ``REVBRIDGE_NATS_URL`` canonical events on ``revbridge.ingest.>``; with ``metrics``
     (host, port) this worker's metrics are served there (``GET /metrics``)."""
     from revbridge.flows import fleet, receivables, runtime
+    from revbridge.flows import usage as _usage  # noqa: F401  (registers its workflow)
     from revbridge.flows.quote_to_cash import quote_to_cash, workflow_id
     from revbridge.ingress import nats_consumer
     from revbridge.ingress.billing import poll_forever as billing_events_pull

@@ -30,15 +30,26 @@ CASES_ANY = "exceptions:any"  # ... on every owner's cases
 REPLAYS = "replays:write"  # replay deals
 AUDIT_READ = "audit:read"  # read and verify the audit log
 ORDERS_WRITE = "orders:write"  # submit order packages directly
+USAGE_WRITE = "usage:write"  # report metered usage for billing
 
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     Owner.SALES_OPS: frozenset({READ, CASES_ACT, ORDERS_WRITE}),
     Owner.FINANCE_OPS: frozenset({READ, BILLING_READ, CASES_ACT}),
     Owner.INTEGRATION_SUPPORT: frozenset(
-        {READ, BILLING_READ, EVENTS_WRITE, CASES_ACT, CASES_ANY, REPLAYS, ORDERS_WRITE}
+        {READ, BILLING_READ, EVENTS_WRITE, CASES_ACT, CASES_ANY, REPLAYS, ORDERS_WRITE, USAGE_WRITE}
     ),
     ADMIN: frozenset(
-        {READ, BILLING_READ, EVENTS_WRITE, CASES_ACT, CASES_ANY, REPLAYS, AUDIT_READ, ORDERS_WRITE}
+        {
+            READ,
+            BILLING_READ,
+            EVENTS_WRITE,
+            CASES_ACT,
+            CASES_ANY,
+            REPLAYS,
+            AUDIT_READ,
+            ORDERS_WRITE,
+            USAGE_WRITE,
+        }
     ),
     AUDITOR: frozenset({READ, BILLING_READ, AUDIT_READ}),
 }
@@ -98,3 +109,4 @@ CaseActor = Annotated[Principal, require(CASES_ACT)]
 Replayer = Annotated[Principal, require(REPLAYS)]
 Auditor = Annotated[Principal, require(AUDIT_READ)]
 OrderSubmitter = Annotated[Principal, require(ORDERS_WRITE)]
+UsageWriter = Annotated[Principal, require(USAGE_WRITE)]

@@ -24,6 +24,7 @@ from revbridge.observability.metrics import Metrics
 from revbridge.ports import BillingEventsPort
 from revbridge.service.database import Database
 from revbridge.service.replays import Replay
+from revbridge.service.usage import UsageReporter
 
 __all__ = ["JSON_BODY", "ApiContext", "Context", "Replay"]
 
@@ -41,6 +42,7 @@ class ApiContext:
     billing_events: BillingEventsPort | None = None  # Stripe's pushed events
     settle: InvoiceStarter | None = None  # starts an invoice's run on the workers' queue
     receivers: Mapping[str, Receiver] = field(default_factory=dict)
+    report_usage: UsageReporter | None = None  # starts a usage record's report on the workers
 
 
 def _context(request: Request) -> ApiContext:

@@ -2,7 +2,8 @@
 
 Everything the routes use is injected here; nothing is read from globals.
 :func:`revbridge.app.build_api` builds the real dependencies for ``revbridge serve``;
-tests inject their own ``signal``, ``start``, ``replay`` and ``billing_events``.
+tests inject their own ``signal``, ``start``, ``replay``, ``billing_events`` and
+``report_usage``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from revbridge.api.routes import (
     metrics,
     orders,
     replays,
+    usage,
     webhooks,
 )
 from revbridge.api.versioning import PREFIX
@@ -43,6 +45,7 @@ from revbridge.ingress.webhooks import Receiver
 from revbridge.observability.metrics import Metrics
 from revbridge.ports import BillingEventsPort
 from revbridge.service.database import Database
+from revbridge.service.usage import UsageReporter
 
 OPENAPI_PATH = f"{PREFIX}/openapi.json"
 
@@ -58,6 +61,7 @@ def create_app(
     receivers: Mapping[str, Receiver] | None = None,
     billing_events: BillingEventsPort | None = None,
     settle: InvoiceStarter | None = None,
+    report_usage: UsageReporter | None = None,
     rate: tuple[float, int] = (50.0, 100),
     max_body: int = MAX_BODY,
 ) -> FastAPI:
@@ -75,6 +79,7 @@ def create_app(
         billing_events=billing_events,
         settle=settle,
         receivers=dict(receivers or {}),
+        report_usage=report_usage,
     )
     app = FastAPI(
         title="revbridge API",
@@ -88,7 +93,7 @@ def create_app(
     problems.install(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
-    for module in (events, deals, customers, exceptions, orders, replays, audit, webhooks):
+    for module in (events, deals, customers, exceptions, orders, usage, replays, audit, webhooks):
         app.include_router(module.router, prefix=PREFIX)
     app.mount(console.PATH, console.build(context))  # session auth, see docs/console.md
 

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from revbridge.api.auth import ROLES
+from revbridge.api.auth import ROLE_SCOPES, ROLES
 from revbridge.app import open_store
 from revbridge.cli.database import open_existing, shown
 from revbridge.config.settings import Settings
@@ -26,7 +26,10 @@ out = Console(highlight=False, soft_wrap=True)
 
 @app.command("create")
 def create(
-    role: str = typer.Option(..., help=", ".join(ROLES)),
+    role: str = typer.Option(
+        ...,
+        help="; ".join(f"{r} ({', '.join(sorted(ROLE_SCOPES[r]))})" for r in ROLES),
+    ),
     name: str = typer.Option(..., help="Who or what uses the key (shown in the audit log)."),
     expires_days: int | None = typer.Option(None, "--expires-days", min=1, help="Days valid."),
 ) -> None:

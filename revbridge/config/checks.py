@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from revbridge.config.coverage import routing_findings
+from revbridge.config.policy import PRODUCT
 from revbridge.config.sections import Finding, Sections
 from revbridge.config.systems import ROLES
 
@@ -40,7 +41,8 @@ def _ownership(sections: Sections) -> Iterator[Finding]:
         return
     for domain, owner in ownership.domains.model_dump().items():
         path = ("ownership", "domains", domain)
-        yield from _owner(sections, path, f"domain {domain}", owner, ("shared",))
+        keywords = ("shared", PRODUCT) if domain == "usage" else ("shared",)
+        yield from _owner(sections, path, f"domain {domain}", owner, keywords)
     for name, owner in ownership.fields.items():
         path = ("ownership", "fields", name)
         yield from _owner(sections, path, f"field {name}", owner, ("shared", "revbridge"))

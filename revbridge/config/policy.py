@@ -36,6 +36,7 @@ from revbridge.errors import REFUSALS
 __all__ = [
     "FAILURE_CLASSES",
     "OBJECTS",
+    "PRODUCT",
     "Alert",
     "Billing",
     "Credential",
@@ -245,8 +246,14 @@ class Pricing(Strict):
     allow_credit_lines: bool = False
 
 
+#: The owner of ``usage`` that is no system of the policy: the sold product itself (the
+#: application that meters its customers' usage and reports it on ``POST /v1/usage``).
+PRODUCT = "product"
+
+
 class DomainOwnership(Strict):
-    """System of record per business domain: a system name, a role, or ``shared``."""
+    """System of record per business domain: a system name, a role, or ``shared``; the
+    ``usage`` domain may also be ``product`` (:data:`PRODUCT`)."""
 
     pipeline: OwnerName = "crm"
     account_engagement: OwnerName = "crm"
@@ -260,6 +267,8 @@ class DomainOwnership(Strict):
     pricing: OwnerName = "shared"
     contract_metadata: OwnerName = "shared"
     customer_hierarchy: OwnerName = "shared"
+    #: Metered usage (``POST /v1/usage``): who may report it.
+    usage: OwnerName = PRODUCT
 
 
 class Ownership(Strict):

@@ -90,6 +90,8 @@ class Step(StrEnum):
     COLLECT_PAYMENT = "collect_payment", None, Phase.RECEIVABLES
     #: Show in the CRM why the deal is held (or clear it).
     STAMP_EXCEPTION = "stamp_exception", "crm", Phase.CRM_WRITE
+    #: Report a usage record to the billing meter (a usage record's own run).
+    REPORT_USAGE = "report_usage", "billing", Phase.BILLING
 
 
 #: The console's timeline lanes, in order: (system, what it holds, the steps in it).

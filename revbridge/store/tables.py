@@ -373,6 +373,27 @@ payments = Table(
     Index(None, "invoice_key"),
 )
 
+#: Metered usage received on ``POST /v1/usage``, once per record id, and how its report to
+#: the billing meter stands.
+usage_records = Table(
+    "rb_usage_records",
+    metadata,
+    Column("record_id", String(100), primary_key=True),
+    Column("customer_id", String(100), nullable=False),
+    Column("sku", String(100), nullable=False),
+    Column("quantity", String(40), nullable=False),  # exact decimal text
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("source", String(100), nullable=True),  # the system that reported it
+    Column("body_hash", String(64), nullable=False),  # tells a resend from a conflicting body
+    Column("state", String(20), nullable=False),  # pending | reported | failed
+    Column("reported_at", UtcDateTime(), nullable=True),
+    Column("billing_ref", String(255), nullable=True),  # billing system:event id
+    Column("error", Text, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index(None, "customer_id", "occurred_at"),
+    Index(None, "state"),
+)
+
 #: Provisioning endpoints told that a deal's billing is live: one row per deal and endpoint,
 #: written once the endpoint accepted the activation (it is never sent again).
 entitlements = Table(

@@ -28,6 +28,7 @@ from revbridge.config.systems import StripeOptions, StripeSystem
 from revbridge.connectors.builder import http_caller, read_credentials
 from revbridge.connectors.http import HttpCaller, LoopLock
 from revbridge.connectors.stripe import events, invoices, mapping, tax_rates
+from revbridge.connectors.stripe import usage as stripe_usage
 from revbridge.connectors.stripe.classify import classify
 from revbridge.connectors.stripe.client import StripeClient
 from revbridge.errors import ConflictError, DataError, NotFoundError
@@ -38,6 +39,7 @@ from revbridge.ports import (
     LineMapping,
     OrderPlan,
     TaxQuote,
+    UsageReport,
 )
 
 Record = dict[str, Any]
@@ -82,6 +84,7 @@ class StripeBilling:
         self.client = client
         self.options = options
         self._prices = _PriceBook()
+        self._meters: dict[str, Record] = {}  # billing meters by id, read once
         self._rates: dict[str, str] = {}  # Stripe Tax Rate ids by rate key
 
     @property
@@ -245,6 +248,30 @@ class StripeBilling:
     async def aclose(self) -> None:
         """Close this event loop's HTTP connections."""
         await self.client.aclose()
+
+    async def report_usage(self, usage: UsageReport) -> ExternalRef:
+        """One meter event for the record (``identifier`` = record id, so Stripe counts it
+        once); the product's meter is found through its prices and read once."""
+        prices = await self._prices.resolve(
+            stripe_usage.price_keys(usage), self.client.prices_by_lookup_key
+        )
+        with self._local_errors():
+            meter_id = stripe_usage.meter_of(usage, prices)
+        if meter_id not in self._meters:
+            self._meters[meter_id] = await self.client.retrieve("billing/meters", meter_id)
+        with self._local_errors():
+            params = stripe_usage.meter_event_params(usage, self._meters[meter_id])
+        try:
+            await self.client.create(
+                "/v1/billing/meter_events",
+                params,
+                operation="billing.meter_events.create",
+                idempotency_key=idempotency_key("meter-event", usage.record_id),
+            )
+        except DataError as error:
+            if not stripe_usage.is_duplicate(error):
+                raise
+        return ExternalRef(system=self.system, id=usage.record_id)
 
     # -- internals ---------------------------------------------------------------------------
 
