@@ -37,6 +37,7 @@ from revbridge_sandboxes.stripe import (
     products,
     subscription_items,
     subscriptions,
+    tax_rates,
     test_clocks,
     webhook_endpoints,
 )
@@ -60,6 +61,7 @@ RESOURCES: tuple[Routes, ...] = (
     invoice_payments.ROUTES,
     payment_intents.ROUTES,
     payment_methods.ROUTES,
+    tax_rates.ROUTES,
     meters.ROUTES,
     events.ROUTES,
     webhook_endpoints.ROUTES,

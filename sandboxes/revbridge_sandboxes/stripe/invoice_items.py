@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from revbridge_sandboxes.stripe import invoicing
+from revbridge_sandboxes.stripe import invoicing, tax_rates
 from revbridge_sandboxes.stripe.endpoint import Call, Endpoint, Routes, page, render
 from revbridge_sandboxes.stripe.errors import StripeError
 from revbridge_sandboxes.stripe.params import (
@@ -56,7 +56,7 @@ _WRITABLE: dict[str, Any] = {
     "quantity_decimal": DecimalStr(),
     "tax_behavior": ANY,
     "tax_code": ANY,
-    "tax_rates": ANY,
+    "tax_rates": tax_rates.IDS,
     "unit_amount_decimal": DecimalStr(),
 }
 CREATE = spec(
@@ -92,6 +92,7 @@ def new_item(
     metadata: dict[str, str] | None = None,
     period: dict[str, int] | None = None,
     discountable: bool | None = None,
+    tax_rates: list[str] | None = None,
 ) -> Record:
     """Store a checked invoice item and emit ``invoiceitem.created``."""
     if price is not None:
@@ -135,6 +136,7 @@ def new_item(
         "tax_rates": [],
         "test_clock": customer.get("test_clock"),
         "_line_id": new_id("il"),
+        "_tax_rates": list(tax_rates or []),
     }
     if customer.get("currency") is None:
         customer["currency"] = currency
@@ -155,6 +157,7 @@ def create(call: Call) -> dict[str, Any]:
                 "The subscription does not belong to this customer.", param="subscription"
             )
     price, currency = _price_of(state, params)
+    rates = tax_rates.applicable(state, params.get("tax_rates"), "tax_rates")
     expected = invoice["currency"] if invoice is not None else customer.get("currency")
     if expected not in (None, currency):
         raise StripeError.state(
@@ -177,6 +180,7 @@ def create(call: Call) -> dict[str, Any]:
         metadata=params.get("metadata"),
         period=params.get("period"),
         discountable=params.get("discountable"),
+        tax_rates=rates,
     )
     if invoice is not None:
         invoicing.attach_item(state, invoice, item)
@@ -218,6 +222,8 @@ def update(call: Call) -> dict[str, Any]:
     for key in ("description", "discountable", "period"):
         if key in params:
             item[key] = params[key]
+    if "tax_rates" in params:
+        item["_tax_rates"] = tax_rates.applicable(state, params["tax_rates"], "tax_rates")
     apply_metadata(item, params)
     _refresh_invoice(state, item)
     return render(call, item)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from revbridge_sandboxes.stripe import collection, invoice_payments, invoicing, search
+from revbridge_sandboxes.stripe import collection, invoice_payments, invoicing, search, tax_rates
 from revbridge_sandboxes.stripe.endpoint import Call, Endpoint, Routes, page, render, within
 from revbridge_sandboxes.stripe.errors import StripeError
 from revbridge_sandboxes.stripe.params import (
@@ -35,7 +35,7 @@ from revbridge_sandboxes.stripe.params import (
 )
 from revbridge_sandboxes.stripe.state import require_customer
 from revbridge_sandboxes.stripe.tables import Record
-from revbridge_sandboxes.stripe.views import list_object
+from revbridge_sandboxes.stripe.views import line, list_object
 
 COLLECTION = Enum("charge_automatically", "send_invoice")
 STATUS = Enum("draft", "open", "paid", "uncollectible", "void")
@@ -50,7 +50,7 @@ _WRITABLE: dict[str, Any] = {
     "days_until_due": Int(lo=0, hi=1095),
     "default_payment_method": Str(),
     "default_source": Str(),
-    "default_tax_rates": ANY,
+    "default_tax_rates": tax_rates.IDS,
     "description": Str(1500),
     "discounts": ANY,
     "due_date": Int(lo=0),
@@ -121,6 +121,7 @@ def create(call: Call) -> dict[str, Any]:
     sub = None
     if params.get("subscription"):
         sub = state.subscriptions.require(params["subscription"], "subscription")
+    defaults = tax_rates.applicable(state, params.get("default_tax_rates"), "default_tax_rates")
     currency = str(params.get("currency") or customer.get("currency") or "usd").lower()
     at = state.now(customer.get("test_clock"))
     auto_advance = bool(params.get("auto_advance"))
@@ -138,6 +139,8 @@ def create(call: Call) -> dict[str, Any]:
     if auto_advance and params.get("automatically_finalizes_at"):
         invoice["automatically_finalizes_at"] = params["automatically_finalizes_at"]
     apply_metadata(invoice, params)
+    if "default_tax_rates" in params:
+        invoice["_default_tax_rates"] = defaults
     if params.get("pending_invoice_items_behavior") == "include":
         for item in list(state.invoiceitems.rows.values()):
             owner = ((item.get("parent") or {}).get("subscription_details") or {}).get(
@@ -174,7 +177,13 @@ def update(call: Call) -> dict[str, Any]:
         raise StripeError.state(
             "You cannot change auto_advance on a paid or void invoice.", param="auto_advance"
         )
+    defaults = None
+    if "default_tax_rates" in params:
+        defaults = tax_rates.applicable(state, params["default_tax_rates"], "default_tax_rates")
     before = state.before(invoice)
+    if defaults is not None:
+        invoice["_default_tax_rates"] = defaults
+        invoicing.refresh(state, invoice)
     for key in (*SIMPLE, "collection_method", "due_date", "auto_advance"):
         if key in params:
             invoice[key] = params[key]
@@ -345,7 +354,7 @@ def lines(call: Call) -> dict[str, Any]:
         all_lines = all_lines[ids.index(after) + 1 :]
     limit = call.params.get("limit") or 10
     url = f"/v1/invoices/{invoice['id']}/lines"
-    return list_object(all_lines[:limit], url, len(all_lines) > limit)
+    return list_object([line(x) for x in all_lines[:limit]], url, len(all_lines) > limit)
 
 
 def searching(call: Call) -> dict[str, Any]:

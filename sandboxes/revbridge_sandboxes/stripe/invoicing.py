@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from revbridge_sandboxes.stripe import taxes
 from revbridge_sandboxes.stripe.state import StripeState
 from revbridge_sandboxes.stripe.tables import Record, new_id, new_token
+from revbridge_sandboxes.stripe.tax_rates import rates_of
 
 DAY = 86_400
 #: Drafts with ``auto_advance`` are finalized about an hour after they are created.
@@ -138,6 +140,9 @@ def new_invoice(
         "total_taxes": [],
         "webhooks_delivered_at": None,
         "_days_until_due": days_until_due,
+        "_default_tax_rates": list(subscription.get("_default_tax_rates") or [])
+        if subscription is not None
+        else [],
         "_sub_lines": [],
         "_items": [],
         "_lines": [],
@@ -163,18 +168,19 @@ def attach_item(state: StripeState, invoice: Record, item: Record) -> None:
 
 
 def refresh(state: StripeState, invoice: Record) -> None:
-    """Rebuild the lines from the subscription lines and attached items; recompute totals."""
+    """Rebuild the lines from the subscription lines and attached items; tax them (see
+    :mod:`.taxes`) and recompute the totals."""
     lines = list(invoice["_sub_lines"])
     for item_id in invoice["_items"]:
         item = state.invoiceitems.get(item_id)
         if item is not None:
             lines.append(item_line(invoice, item))
+    defaults = invoice.get("_default_tax_rates") or []
+    for line in lines:
+        rates = rates_of(state, line.get("_tax_rates") or defaults)
+        line["taxes"] = taxes.line_taxes(line["amount"], rates)
     invoice["_lines"] = lines
-    subtotal = sum(line["amount"] for line in lines)
-    invoice["subtotal"] = invoice["subtotal_excluding_tax"] = subtotal
-    invoice["total"] = invoice["total_excluding_tax"] = subtotal
-    invoice["amount_due"] = max(0, subtotal)
-    invoice["amount_remaining"] = max(0, invoice["amount_due"] - invoice["amount_paid"])
+    taxes.apply_totals(invoice, lines)
 
 
 def item_line(invoice: Record, item: Record) -> dict[str, Any]:
@@ -209,6 +215,7 @@ def item_line(invoice: Record, item: Record) -> dict[str, Any]:
         "quantity": item["quantity"],
         "subtotal": item["amount"],
         "taxes": [],
+        "_tax_rates": list(item.get("_tax_rates") or []),
     }
 
 
@@ -264,6 +271,7 @@ def subscription_line(
         "quantity": quantity,
         "subtotal": amount,
         "taxes": [],
+        "_tax_rates": list(item.get("_tax_rates") or []),
     }
 
 

@@ -45,6 +45,7 @@ TABLES: dict[str, tuple[str, str]] = {
     "payment_methods": ("PaymentMethod", "pm"),
     "payment_intents": ("payment_intent", "pi"),
     "invoice_payments": ("invoice_payment", "inpay"),
+    "tax_rates": ("tax rate", "txr"),
 }
 
 
@@ -119,6 +120,7 @@ class StripeState:
         self.payment_methods = self.tables["payment_methods"]
         self.payment_intents = self.tables["payment_intents"]
         self.invoice_payments = self.tables["invoice_payments"]
+        self.tax_rates = self.tables["tax_rates"]
         self.meter_events = Table("billing_meter_events", "billing.meter_event")
         self.lookup_keys: dict[str, str] = {}
         #: (meter id, customer id) → [(timestamp, value)] of accepted meter events

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from revbridge_sandboxes.stripe import billing
+from revbridge_sandboxes.stripe import billing, tax_rates
 from revbridge_sandboxes.stripe.endpoint import Call, Endpoint, Routes, render
 from revbridge_sandboxes.stripe.errors import StripeError
 from revbridge_sandboxes.stripe.params import ANY, Bool, Int, Metadata, Obj, Str, metadata, spec
@@ -38,7 +38,7 @@ _ITEM_FIELDS: dict[str, Any] = {
     "price": Str(),
     "price_data": PRICE_DATA,
     "quantity": Int(lo=0),
-    "tax_rates": ANY,
+    "tax_rates": tax_rates.IDS,
 }
 ITEM = Obj(_ITEM_FIELDS)
 ITEM_UPDATE = Obj({**_ITEM_FIELDS, "clear_usage": Bool(), "deleted": Bool(), "id": Str()})
@@ -141,6 +141,7 @@ def new_subscription_item(
         "subscription": sub["id"],
         "tax_rates": [],
         "_price": price["id"],
+        "_tax_rates": list(params.get("_tax_rates") or []),
     }
     state.subscription_items.add(item)
     sub["_items"].append(item["id"])
@@ -164,6 +165,9 @@ def plan_changes(state: StripeState, sub: Record, items: list[dict[str, Any]]) -
             continue
         new_price_given = any(item.get(k) is not None for k in ("price", "plan", "price_data"))
         price = resolve(state, item, name) if new_price_given or item_id is None else None
+        if "tax_rates" in item:
+            rates = tax_rates.applicable(state, item["tax_rates"], f"{name}[tax_rates]")
+            item = {**item, "_tax_rates": rates}
         if item_id is None:
             changes.append(("add", price, item))
             kept[new_id("si")] = price["id"] if price else ""
@@ -197,6 +201,8 @@ def apply_changes(state: StripeState, sub: Record, changes: list[Change], at: in
                 record["quantity"] = item.get("quantity") or record["quantity"] or 1
             if "metadata" in item:
                 record["metadata"] = metadata(record["metadata"], item["metadata"])
+            if "_tax_rates" in item:
+                record["_tax_rates"] = item["_tax_rates"]
 
 
 def create(call: Call) -> dict[str, Any]:

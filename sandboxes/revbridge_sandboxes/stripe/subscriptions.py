@@ -18,7 +18,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from revbridge_sandboxes.stripe import billing, collection, invoicing, search, subscription_items
+from revbridge_sandboxes.stripe import (
+    billing,
+    collection,
+    invoicing,
+    search,
+    subscription_items,
+    tax_rates,
+)
 from revbridge_sandboxes.stripe.endpoint import Call, Endpoint, Routes, page, render
 from revbridge_sandboxes.stripe.errors import StripeError
 from revbridge_sandboxes.stripe.invoice_items import new_item
@@ -54,7 +61,7 @@ ADD_INVOICE_ITEM = Obj(
         "price": Str(),
         "price_data": ANY,
         "quantity": Int(lo=1),
-        "tax_rates": ANY,
+        "tax_rates": tax_rates.IDS,
     }
 )
 _COMMON: dict[str, Any] = {
@@ -69,7 +76,7 @@ _COMMON: dict[str, Any] = {
     "days_until_due": Int(lo=0, hi=1095),
     "default_payment_method": Str(),
     "default_source": Str(),
-    "default_tax_rates": ANY,
+    "default_tax_rates": tax_rates.IDS,
     "description": Str(500),
     "discounts": ANY,
     "invoice_settings": ANY,
@@ -151,6 +158,12 @@ def create(call: Call) -> dict[str, Any]:
             param="currency",
         )
     extra = [_extra_price(state, x, i) for i, x in enumerate(params.get("add_invoice_items") or [])]
+    items = [
+        {**item, "_tax_rates": _item_rates(state, item, f"items[{i}][tax_rates]")}
+        for i, item in enumerate(params["items"])
+    ]
+    params = {**params, "items": items}
+    defaults = tax_rates.applicable(state, params.get("default_tax_rates"), "default_tax_rates")
     at = state.now(customer.get("test_clock"))
     period, trial = billing.first_period(params, prices[0], at)
     share = billing.first_share(params, prices[0], period, trial)
@@ -172,6 +185,7 @@ def create(call: Call) -> dict[str, Any]:
     if charge and (declined or behavior == "default_incomplete"):
         status = "incomplete"
     sub = _new_subscription(state, customer, params, prices, period, trial, at, status, currency)
+    sub["_default_tax_rates"] = defaults
     customer["currency"] = currency
     for price, extra_params in extra:
         new_item(state, customer, at, price=price, sub=sub, **_item_fields(extra_params))
@@ -244,6 +258,9 @@ def update(call: Call) -> dict[str, Any]:
         )
     at = state.now(sub["test_clock"])
     changes = subscription_items.plan_changes(state, sub, params.get("items") or [])
+    defaults = None
+    if "default_tax_rates" in params:
+        defaults = tax_rates.applicable(state, params["default_tax_rates"], "default_tax_rates")
     if params.get("collection_method") == "send_invoice" and params.get("days_until_due") is None:
         params = {**params, "days_until_due": sub["days_until_due"] or 30}
     before = state.before(sub)
@@ -252,6 +269,8 @@ def update(call: Call) -> dict[str, Any]:
         sub, params, ("cancel_at_period_end", "collection_method", "days_until_due", "description")
     )
     assign(sub, params, ("default_payment_method",))
+    if defaults is not None:
+        sub["_default_tax_rates"] = defaults
     if "cancel_at" in params:
         sub["cancel_at"] = _cancel_at(params["cancel_at"], state, sub)
     if sub["cancel_at_period_end"] is None:
@@ -411,6 +430,8 @@ def _cancel_at(
 def _extra_price(
     state: StripeState, extra: dict[str, Any], index: int
 ) -> tuple[Record, dict[str, Any]]:
+    rates_name = f"add_invoice_items[{index}][tax_rates]"
+    extra = {**extra, "_tax_rates": tax_rates.applicable(state, extra.get("tax_rates"), rates_name)}
     name = f"add_invoice_items[{index}][price]"
     if extra.get("price") is None:
         raise StripeError.missing(name)
@@ -424,8 +445,16 @@ def _extra_price(
     return price, extra
 
 
+def _item_rates(state: StripeState, item: dict[str, Any], name: str) -> list[str]:
+    return tax_rates.applicable(state, item.get("tax_rates"), name)
+
+
 def _item_fields(extra: dict[str, Any]) -> dict[str, Any]:
-    return {"quantity": extra.get("quantity") or 1, "metadata": extra.get("metadata") or {}}
+    return {
+        "quantity": extra.get("quantity") or 1,
+        "metadata": extra.get("metadata") or {},
+        "tax_rates": extra["_tax_rates"],
+    }
 
 
 ROUTES: Routes = {

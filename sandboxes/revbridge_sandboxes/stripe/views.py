@@ -2,7 +2,10 @@
 
 Records are stored in the API's own shape. A few objects embed others the way
 Stripe returns them: a subscription's ``items`` list (each item with its full
-``price`` and legacy ``plan``) and an invoice's first ten ``lines``.
+``price`` and legacy ``plan``), an invoice's first ten ``lines``, and the tax rates
+applied to subscriptions, their items, invoices and invoice items (stored as ids in
+``_tax_rates``/``_default_tax_rates``, shown as full TaxRate objects in ``tax_rates``/
+``default_tax_rates``, as the current API shows them).
 """
 
 from __future__ import annotations
@@ -39,7 +42,22 @@ def view(state: StripeState, record: Record) -> dict[str, Any]:
     if kind == "subscription_item":
         return subscription_item(state, record)
     if kind == "invoice":
-        return invoice(record)
+        return invoice(state, record)
+    if kind == "invoiceitem":
+        body = public(record)
+        body["tax_rates"] = tax_rates(state, record.get("_tax_rates"))
+        return body
+    return public(record)
+
+
+def tax_rates(state: StripeState, ids: list[str] | None) -> list[dict[str, Any]]:
+    """The TaxRate objects behind stored rate ids, in their order."""
+    rates = (state.tax_rates.get(i) for i in ids or [])
+    return [public(r) for r in rates if r is not None]
+
+
+def line(record: dict[str, Any]) -> dict[str, Any]:
+    """An invoice line as shown (its rate ids are private: the API shows only ``taxes``)."""
     return public(record)
 
 
@@ -52,6 +70,7 @@ def subscription(state: StripeState, record: Record) -> dict[str, Any]:
         len(items) > EMBEDDED,
         len(items),
     )
+    body["default_tax_rates"] = tax_rates(state, record.get("_default_tax_rates"))
     return body
 
 
@@ -60,6 +79,7 @@ def subscription_item(state: StripeState, record: Record) -> dict[str, Any]:
     price = state.prices.rows[record["_price"]]
     body["price"] = public(price)
     body["plan"] = plan(price)
+    body["tax_rates"] = tax_rates(state, record.get("_tax_rates"))
     return body
 
 
@@ -89,10 +109,14 @@ def plan(price: Record) -> dict[str, Any]:
     }
 
 
-def invoice(record: Record) -> dict[str, Any]:
+def invoice(state: StripeState, record: Record) -> dict[str, Any]:
     body = public(record)
     lines = record["_lines"]
     body["lines"] = list_object(
-        lines[:EMBEDDED], f"/v1/invoices/{record['id']}/lines", len(lines) > EMBEDDED, len(lines)
+        [line(x) for x in lines[:EMBEDDED]],
+        f"/v1/invoices/{record['id']}/lines",
+        len(lines) > EMBEDDED,
+        len(lines),
     )
+    body["default_tax_rates"] = tax_rates(state, record.get("_default_tax_rates"))
     return body
