@@ -242,7 +242,7 @@ def stamp_text(case: ExceptionCase) -> str:
 
 
 @DBOS.step()
-async def stamp(deal_key: str, correlation_id: str) -> None:
+async def stamp_exception(deal_key: str, correlation_id: str) -> None:
     """Show on the deal's CRM record why it is held (its newest open case, its own or an
     invoice's), or clear it when nothing is open. Best effort: a CRM that cannot be
     written is on the timeline, and the next stamp writes the state of that moment."""

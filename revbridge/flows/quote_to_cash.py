@@ -166,7 +166,7 @@ async def _cleared(deal: _Deal, step: Step | None = None) -> None:
         case_id, _, action = deal.acted
         deal.acted = None
         await casework.case_cleared(deal.key, case_id, action, deal.correlation_id)
-        await casework.stamp(deal.key, deal.correlation_id)
+        await casework.stamp_exception(deal.key, deal.correlation_id)
 
 
 async def _handle(deal: _Deal, failure: StepFailure) -> None:
@@ -180,14 +180,14 @@ async def _handle(deal: _Deal, failure: StepFailure) -> None:
     case_id, occurrence = await casework.open_case(
         deal.key, deal.workflow_id, deal.correlation_id, failure, actions, context
     )
-    await casework.stamp(deal.key, deal.correlation_id)
+    await casework.stamp_exception(deal.key, deal.correlation_id)
     message = await runtime.wait_for_action(case_id, occurrence)
     action = action_named(str(message.get("action")))
     if action is None or action not in actions:
         action = CaseAction.RETRY if CaseAction.RETRY in actions else CaseAction.RESUME
     await casework.case_acted(deal.key, case_id, action, deal.correlation_id)
     if action not in GOES_ON:
-        await casework.stamp(deal.key, deal.correlation_id)
+        await casework.stamp_exception(deal.key, deal.correlation_id)
     deal.acted = (case_id, failure.step, action) if action in GOES_ON else None
     if action is CaseAction.RESUME:
         raise _Resume

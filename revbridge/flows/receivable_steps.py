@@ -335,7 +335,7 @@ def canonical_payment(plan: OrderPlan, billed: BilledInvoice, paid: BilledPaymen
 
 
 @DBOS.step()
-async def payment_failed(booking: Booking, billed: BilledInvoice, record: Payment) -> None:
+async def collect_payment(booking: Booking, billed: BilledInvoice, record: Payment) -> None:
     """``payment.failed`` once per collection attempt, with the attempt as a Payment."""
     origin = f"{billed.ref}:attempt:{billed.attempts}"
 

@@ -246,7 +246,7 @@ async def _payment_failed(run: _Run, booking: Booking, billed: BilledInvoice) ->
         status=PaymentStatus.FAILED,
         external_refs=(billed.ref,),
     )
-    await steps.payment_failed(booking, billed, attempt)
+    await steps.collect_payment(booking, billed, attempt)
     failure = StepFailure(
         step=Step.COLLECT_PAYMENT,
         failure_class="payments.failed",
@@ -260,7 +260,7 @@ async def _settled(run: _Run, booking: Booking) -> None:
     """The invoice is paid: a payment-failure case still open for it is resolved."""
     waiting = await casework.settle_case(run.key, "payments.failed", booking.correlation_id)
     if waiting is not None:
-        await casework.stamp(booking.deal_key, booking.correlation_id)
+        await casework.stamp_exception(booking.deal_key, booking.correlation_id)
         await runtime.nudge(*waiting)
 
 
@@ -279,7 +279,7 @@ async def _cleared(run: _Run, step: Step) -> None:
         case_id = run.acted[0]
         run.acted = None
         await casework.case_cleared(run.deal_key, case_id, CaseAction.RETRY, run.correlation_id)
-        await casework.stamp(run.deal_key, run.correlation_id)
+        await casework.stamp_exception(run.deal_key, run.correlation_id)
 
 
 async def _handle(
@@ -296,7 +296,7 @@ async def _handle(
         run.key, run.workflow_id, run.correlation_id, failure, actions, context
     )
     if run.booking is not None:
-        await casework.stamp(run.deal_key, run.correlation_id)
+        await casework.stamp_exception(run.deal_key, run.correlation_id)
     while True:
         message = await runtime.wait_for_action(case_id, occurrence)
         if message.get("settled"):
@@ -307,7 +307,7 @@ async def _handle(
         await casework.case_acted(run.key, case_id, action, run.correlation_id)
         if action is CaseAction.CANCEL:
             if run.booking is not None:
-                await casework.stamp(run.deal_key, run.correlation_id)
+                await casework.stamp_exception(run.deal_key, run.correlation_id)
             raise _Stop("cancelled")
         if settles:  # read the invoice again: paid resolves the case, failing updates it
             raise _Resume
