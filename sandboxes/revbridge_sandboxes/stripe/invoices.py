@@ -35,7 +35,6 @@ from revbridge_sandboxes.stripe.params import (
 )
 from revbridge_sandboxes.stripe.state import require_customer
 from revbridge_sandboxes.stripe.tables import Record
-from revbridge_sandboxes.stripe.views import line, list_object
 
 COLLECTION = Enum("charge_automatically", "send_invoice")
 STATUS = Enum("draft", "open", "paid", "uncollectible", "void")
@@ -103,7 +102,6 @@ LIST = spec(
     },
     listing=True,
 )
-LINES = spec({}, listing=True)
 SIMPLE = ("description", "footer", "statement_descriptor", "default_payment_method", "number")
 
 
@@ -343,20 +341,6 @@ def listing(call: Call) -> dict[str, Any]:
     return page(call, call.state.invoices, "/v1/invoices", match)
 
 
-def lines(call: Call) -> dict[str, Any]:
-    invoice = call.state.invoices.require(call.arg("id"))
-    all_lines: list[dict[str, Any]] = invoice["_lines"]
-    after = call.params.get("starting_after")
-    if after:
-        ids = [line["id"] for line in all_lines]
-        if after not in ids:
-            raise StripeError.no_such("line item", after, "starting_after")
-        all_lines = all_lines[ids.index(after) + 1 :]
-    limit = call.params.get("limit") or 10
-    url = f"/v1/invoices/{invoice['id']}/lines"
-    return list_object([line(x) for x in all_lines[:limit]], url, len(all_lines) > limit)
-
-
 def searching(call: Call) -> dict[str, Any]:
     fields = {"subscription": _subscription_id}
     return search.run(call, call.state.invoices, "/v1/invoices/search", fields)
@@ -389,5 +373,4 @@ ROUTES: Routes = {
     "/v1/invoices/{id}/void": {"POST": Endpoint(spec({}), void)},
     "/v1/invoices/{id}/mark_uncollectible": {"POST": Endpoint(spec({}), mark_uncollectible)},
     "/v1/invoices/{id}/send": {"POST": Endpoint(spec({}), send)},
-    "/v1/invoices/{id}/lines": {"GET": Endpoint(LINES, lines)},
 }
