@@ -44,6 +44,7 @@ class UsageReceived(BaseModel):
         200: {"model": UsageReceived, "description": "The same record was received before."},
         409: {"description": "The writer does not own usage, or the record id has another body."},
         422: {"description": "Invalid, unknown SKU or customer, or outside billing's window."},
+        503: {"description": "No policy or worker queue yet: send the record again."},
     },
 )
 async def record_usage(

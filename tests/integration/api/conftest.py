@@ -37,6 +37,7 @@ class Recorder:
     signals: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     replays: list[tuple[str, str | None]] = field(default_factory=list)
     starts: list[tuple[str, str]] = field(default_factory=list)
+    usage_reports: list[str] = field(default_factory=list)
     settles: list[tuple[str, str, float]] = field(default_factory=list)
 
     async def start(self, deal: ExternalRef, correlation_id: str) -> None:
@@ -44,6 +45,9 @@ class Recorder:
 
     async def settle(self, invoice: ExternalRef, phase: str, at: float) -> None:
         self.settles.append((str(invoice), phase, at))
+
+    async def report_usage(self, record_id: str) -> None:
+        self.usage_reports.append(record_id)
 
     def signal(self, workflow_id: str, message: dict[str, Any]) -> None:
         self.signals.append((workflow_id, message))
@@ -72,6 +76,7 @@ def build_app(engine: Engine, policy: Policy, recorder: Recorder, **kw: Any) -> 
         replay=recorder.replay,
         start=recorder.start,
         settle=recorder.settle,
+        report_usage=recorder.report_usage,
         billing_events=billing_events(policy, {"STRIPE_WEBHOOK_SECRET": STRIPE_SECRET}),
         **kw,
     )
