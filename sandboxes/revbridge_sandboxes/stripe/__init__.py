@@ -5,9 +5,19 @@ sk_test_…``, form-encoded bodies with bracket notation, Stripe's error bodies,
 cursor-paginated lists, ``Idempotency-Key`` replay semantics, ``Stripe-Version``,
 the per-account rate limit, signed webhooks (``Stripe-Signature``) and test clocks.
 Objects: customers, products, prices (one-time, recurring, metered, tiered),
-subscriptions and their items, invoice items, invoices, invoice payments, payment
-intents, payment methods (Stripe's test cards), billing meters and meter events,
-events, webhook endpoints and test clocks.
+subscriptions and their items, invoice items, invoices and their lines, invoice
+payments, payment intents, payment methods (Stripe's test cards), tax rates, billing
+meters and meter events, events, webhook endpoints and test clocks.
+
+Tax comes from manual tax rates (``txr_…``, not Stripe Tax): ``tax_rates[]`` on
+subscription items, invoice items and invoice lines, ``default_tax_rates[]`` on
+subscriptions and invoices, the line's own rates replacing the defaults. Each invoice
+line shows its ``taxes`` and the invoice its ``total_taxes``; ``total`` is the subtotal
+plus exclusive tax (inclusive tax is inside the amounts) and is what ``amount_due``,
+the InvoicePayment and the charge collect. Tax is computed per line and per rate and
+rounded half up to the minor unit (see :mod:`.taxes`). Invoices are rendered in the
+current API's shape only (``taxes``/``total_taxes``, not the older ``tax_amounts``/``tax``),
+whatever ``Stripe-Version`` the client sends.
 
 Invoices follow Stripe's documented status transitions (see :mod:`.collection`):
 finalizing makes a draft ``open`` and never pays it by itself (only a zero-amount

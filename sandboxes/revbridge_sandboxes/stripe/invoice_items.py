@@ -5,7 +5,8 @@ An item is priced by ``pricing[price]`` (the current API; the legacy top-level
 or a total ``amount`` with ``currency``. Without ``invoice`` it stays pending until
 an invoice pulls it in (the next subscription invoice, or ``POST /v1/invoices``
 with ``pending_invoice_items_behavior=include``). Items on finalized invoices are
-frozen.
+frozen. An item's ``tax_rates[]`` tax its line instead of the invoice's
+``default_tax_rates``.
 """
 
 from __future__ import annotations

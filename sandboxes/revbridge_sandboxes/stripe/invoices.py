@@ -3,12 +3,14 @@
 ``POST /v1/invoices`` makes a draft; like the current API it leaves pending invoice
 items alone unless ``pending_invoice_items_behavior=include`` (add items with
 ``invoice=in_…`` otherwise). ``auto_advance`` defaults to false for invoices made
-through the API. The status changes and when money is collected are described in
-:mod:`.collection`. ``/pay`` charges the payment method chosen by Stripe's priority
-(:mod:`.payment_methods`): a decline is a 402 ``card_error`` and leaves the invoice
-open with one more ``attempt_count``; with no payment method at all it is a 400 and
-nothing changes. ``/attach_payment`` takes a PaymentIntent of the invoice's customer and
-currency for at most ``amount_remaining``: the invoice is paid in parts.
+through the API. ``default_tax_rates[]`` (on a draft) tax the lines that have no rates
+of their own; lines are listed and updated in :mod:`.invoice_lines`. The status changes
+and when money is collected are described in :mod:`.collection`. ``/pay`` charges the
+payment method chosen by Stripe's priority (:mod:`.payment_methods`): a decline is a
+402 ``card_error`` and leaves the invoice open with one more ``attempt_count``; with no
+payment method at all it is a 400 and nothing changes. ``/attach_payment`` takes a
+PaymentIntent of the invoice's customer and currency for at most ``amount_remaining``:
+the invoice is paid in parts.
 
 Lists (``GET /v1/invoices``) filter by ``customer``, ``subscription``, ``status``,
 ``collection_method``, ``due_date`` and ``created`` (``created[gte]=…``), newest first,

@@ -2,7 +2,9 @@
 
 All items of one subscription share its currency and (unless billing is flexible) its
 interval; a price appears at most once; metered items carry no quantity. The same checks apply to
-``items[...]`` on subscription create/update and to the item endpoints.
+``items[...]`` on subscription create/update and to the item endpoints. An item's
+``tax_rates[]`` (active rates only; an empty value clears them) tax its lines on the
+invoices created after the change, in place of the subscription's default rates.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ answers 402 and creates nothing). A customer with no payment method to charge (s
 open invoice, not yet charged). Period dates live on the items
 (``items.data[].current_period_start/end``), as in the current API. Changing items
 or quantities does not generate prorations (``proration_behavior`` is accepted).
+``default_tax_rates[]`` (create or update) is copied to the invoices the subscription
+creates from then on, where it taxes the lines of items without ``items[i][tax_rates]``;
+the first invoice's tax is part of what the creation charges.
 """
 
 from __future__ import annotations

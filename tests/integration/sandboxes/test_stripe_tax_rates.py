@@ -410,3 +410,29 @@ def test_line_tax_rates_replace_the_defaults_on_a_draft(client: stripe.StripeCli
     with pytest.raises(stripe.InvalidRequestError) as caught:
         client.v1.invoices.line_items.update(invoice.id, line.id, params={"tax_rates": [own.id]})
     assert caught.value.code == "invoice_not_editable"
+
+
+def test_rates_set_on_a_subscription_item_tax_the_next_invoice_only(
+    client: stripe.StripeClient,
+) -> None:
+    vat = _rate(client, "20")
+    clock = client.v1.test_helpers.test_clocks.create(params={"frozen_time": 1_767_225_600})
+    customer = _customer(client, test_clock=clock.id)
+    sub = client.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": _price(client).id}]}
+    )
+    item = sub["items"].data[0]
+
+    updated = client.v1.subscription_items.update(item.id, params={"tax_rates": [vat.id]})
+
+    assert [r.id for r in updated.tax_rates] == [vat.id]
+    client.v1.test_helpers.test_clocks.advance(
+        clock.id, params={"frozen_time": item.current_period_end + 7200}
+    )
+    renewal, first = client.v1.invoices.list(params={"subscription": sub.id}).data
+    assert (first.total, first.amount_paid) == (4900, 4900)
+    assert (renewal.total, renewal.amount_paid) == (5880, 5880)
+    cleared = client.v1.subscriptions.update(
+        sub.id, params={"items": [{"id": item.id, "tax_rates": ""}]}
+    )
+    assert cleared["items"].data[0].tax_rates == []
