@@ -88,20 +88,20 @@ async def _deliver(activation: Activation) -> None:
         if failure is None:
             if acted is not None:
                 await casework.case_cleared(subject, *acted, activation.correlation_id)
-                await casework.stamp(activation.deal, activation.correlation_id)
+                await casework.stamp_exception(activation.deal, activation.correlation_id)
             return
         context = {"deal": activation.deal, "endpoint": activation.endpoint}
         case_id, occurrence = await casework.open_case(
             subject, DBOS.workflow_id or "", activation.correlation_id, failure, ACTIONS, context
         )
-        await casework.stamp(activation.deal, activation.correlation_id)
+        await casework.stamp_exception(activation.deal, activation.correlation_id)
         message = await runtime.wait_for_action(case_id, occurrence)
         action = action_named(str(message.get("action"))) or CaseAction.RETRY
         if action not in ACTIONS:
             action = CaseAction.RETRY
         await casework.case_acted(subject, case_id, action, activation.correlation_id)
         if action is CaseAction.CANCEL:
-            await casework.stamp(activation.deal, activation.correlation_id)
+            await casework.stamp_exception(activation.deal, activation.correlation_id)
             return
         acted = (case_id, action)
 
