@@ -168,7 +168,7 @@ def create(call: Call) -> dict[str, Any]:
         "rate_type": "percentage",
         "state": None,
         "tax_type": None,
-        "_percentage": str(percentage.normalize()),
+        "_percentage": format(percentage.normalize(), "f"),
     }
     assign(rate, params, FIELDS)
     apply_metadata(rate, params)
