@@ -158,12 +158,13 @@ def remote_usage_reporter(url: str) -> UsageReporter:
     """Starts a usage record's report from a process that runs none (``revbridge serve``):
     enqueued on the workers' queue, one run per record id."""
     from revbridge.flows import runtime
-    from revbridge.flows.usage import PROCESS, workflow_id
+    from revbridge.flows.usage import PROCESS, arguments, workflow_id
 
     enqueuer = runtime.Enqueuer(url)
 
     async def report(record_id: str) -> None:
-        await asyncio.to_thread(enqueuer.enqueue, PROCESS, workflow_id(record_id), record_id)
+        run = workflow_id(record_id)
+        await asyncio.to_thread(enqueuer.enqueue, PROCESS, run, *arguments(record_id))
 
     return report
 

@@ -42,12 +42,17 @@ def workflow_id(record_id: str) -> str:
     return f"{PROCESS}:{record_id}"
 
 
+def arguments(record_id: str) -> tuple[str, str]:
+    """What :func:`report_usage` is started with: the record's key and correlation id."""
+    return workflow_id(record_id), correlation_id_for(ExternalRef(system=PROCESS, id=record_id))
+
+
 @DBOS.workflow(name=PROCESS)
 @tracing.flow_span(PROCESS)
-async def report_usage(record_id: str) -> str:
-    """Report one usage record to the billing meter; returns how the run ended."""
-    key = workflow_id(record_id)
-    correlation = correlation_id_for(ExternalRef(system=PROCESS, id=record_id))
+async def report_usage(key: str, correlation: str) -> str:
+    """Report the usage record ``usage:<record id>`` to the billing meter; returns how the
+    run ended."""
+    record_id = key.removeprefix(f"{PROCESS}:")
     acted: str | None = None  # the case retried, resolved once the report goes through
     while True:
         result = await report_to_billing(record_id)

@@ -58,6 +58,10 @@ _RFC3339 = re.compile(
 
 
 def _rfc3339(value: object) -> object:
+    """Text is RFC 3339 (not a bare date, a Unix time or a local time); a caller in
+    Python may pass a datetime."""
+    if isinstance(value, datetime):
+        return value
     if not isinstance(value, str) or not _RFC3339.match(value):
         raise PydanticCustomError(
             "rfc3339", "a timestamp is an RFC 3339 string such as '2027-01-15T10:00:00Z'"

@@ -89,7 +89,8 @@ def test_the_same_record_again_is_a_duplicate_and_another_body_a_conflict(
     assert _stored(store_engine) == 1
     with store_engine.connect() as conn:
         stored = records.get(conn, "use-0001")
-    assert stored is not None and str(stored.quantity) == "12"
+    assert stored is not None
+    assert str(stored.quantity) == "12"
     assert recorder.usage_reports == ["use-0001", "use-0001"]  # the second attaches
 
 
