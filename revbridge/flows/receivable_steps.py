@@ -229,8 +229,8 @@ def canonical_invoice(
 
 @DBOS.step()
 async def keep_invoice(booking: Booking, record: Invoice, paid_at: datetime | None) -> None:
-    """Store the invoice's canonical record; the first time, ``invoice.posted`` (with the
-    invoice) and the deal's first-invoice time."""
+    """Store the invoice's canonical record; the first time, for an invoice with something
+    owed, ``invoice.posted`` (with the invoice) and the deal's first-invoice time."""
     key = str(record.external_refs[0])
 
     def work(conn: Any) -> None:
@@ -244,8 +244,8 @@ async def keep_invoice(booking: Booking, record: Invoice, paid_at: datetime | No
             record,
             paid_at,
         )
-        if not first:
-            return
+        if not first or not record.total.amount:
+            return  # announced once; an invoice of nothing owed is kept, not announced
         if record.issued_at is not None:
             deals.mark_invoiced(conn, booking.correlation_id, record.issued_at)
         event = _event(

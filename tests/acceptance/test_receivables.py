@@ -1,7 +1,8 @@
 """After the order, end to end: billing posts invoices as its clock advances, customers pay
 or fail to, and every invoice and payment reaches the ERP, the tax engine and the CRM once.
-Real `revbridge worker` processes against the sandboxes over HTTP; no webhook is pushed
-here, so every billing event is found by the worker's pull of Stripe's event list."""
+Real `revbridge worker` processes against the sandboxes over HTTP. Billing events reach
+revbridge by the worker's pull of Stripe's event list, and in one test also as webhooks
+Stripe pushes to the API (duplicated, reordered, one never sent)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,15 @@ import pytest
 from acceptance_stack import Stack
 from sqlalchemy import select
 
+from revbridge.api.main import create_app
+from revbridge.app import remote_settler
+from revbridge.config.load import load_policy
+from revbridge.config.settings import Settings
+from revbridge.connectors.registry import billing_events
 from revbridge.store import cases
 from revbridge.store.tables import event_log, invoices, payments
 from revbridge.testing.estate import SANDBOX_ENV
+from revbridge.testing.servers import serve
 
 PULL = ("--billing-poll", "0.3")
 
@@ -131,10 +138,17 @@ def test_an_invoice_and_its_payment_reach_erp_tax_and_crm_once(stack: Stack) -> 
     ]
     assert document["status"] == "Committed"
     assert Decimal(str(erp["taxTotal"])) == Decimal(str(document["totalTax"]))
+    assert (
+        Decimal(str(document["totalTax"]))
+        == Decimal(first["total"] - first["total_excluding_tax"]) / 100
+    )
     [payment] = _records(netsuite, "customerPayment")
     [applied] = _apply_lines(payment)
     assert applied["doc"]["id"] == erp["id"]
-    assert Decimal(str(applied["amount"])) == Decimal(first["amount_paid"]) / 100
+    paid = _stripe(stack, "GET", f"/v1/invoices/{first['id']}")
+    assert Decimal(str(erp["total"])) == Decimal(paid["total"]) / 100
+    assert Decimal(str(applied["amount"])) == Decimal(paid["amount_paid"]) / 100
+    assert Decimal(str(erp["amountRemaining"])) == 0
 
     [shown] = stack.book.seeder.query(
         "SELECT Name, Status__c, Amount__c, Paid_Date__c, ERP_Invoice_Id__c FROM "
@@ -147,7 +161,7 @@ def test_an_invoice_and_its_payment_reach_erp_tax_and_crm_once(stack: Stack) -> 
 
     [posted_event] = _logged(stack, "invoice.posted")
     assert posted_event["data"]["invoice_id"] == first["id"]
-    assert posted_event["data"]["total"]["amount"] == str(Decimal(first["total"]) / 100)
+    assert Decimal(posted_event["data"]["total"]["amount"]) == Decimal(first["total"]) / 100
     [received] = _logged(stack, "payment.received")
     assert received["data"]["invoice_id"] == first["id"]
     assert len(_stored(stack, payments)) == 1
@@ -196,3 +210,68 @@ def test_a_failed_payment_opens_one_case_that_the_later_payment_closes(stack: St
     assert len(_records(stack.state("netsuite"), "customerPayment")) == 1
     with stack.engine.connect() as conn:
         assert [c.case_id for c in cases.for_deal(conn, f"stripe:{first['id']}")] == [case.case_id]
+
+
+def test_lost_answers_duplicate_and_lost_webhooks_leave_one_erp_invoice_and_payment(
+    stack: Stack,
+) -> None:
+    """Stripe pushes its events (each delivered up to twice, some out of order) to the API,
+    but never ``invoice.paid``; NetSuite commits the invoice and the payment and drops
+    both answers. One ERP invoice and one payment come out: the paid event is found by a
+    later worker's pull."""
+    opportunity, deal = _booked(stack, "--billing-poll", "0")
+    endpoint = _stripe(
+        stack,
+        "POST",
+        "/v1/webhook_endpoints",
+        url="http://127.0.0.1:1/placeholder",
+        **{"enabled_events[0]": "invoice.finalized", "enabled_events[1]": "invoice.created"},
+    )
+    env = {"STRIPE_WEBHOOK_SECRET": endpoint["secret"]}
+    policy = load_policy(stack.policy)
+    app = create_app(
+        Settings(database_url=stack.database_url),  # type: ignore[arg-type]
+        stack.engine,
+        policy,
+        billing_events=billing_events(policy, env),
+        settle=remote_settler(stack.database_url),
+    )
+    drop = {"commit_then_drop_rate": 1.0, "max_count": 1}
+    stack.faults(
+        "netsuite",
+        [
+            {"method": "POST", "path": "*/!transform/invoice", **drop},
+            {"method": "PUT", "path": "*/customerPayment/eid:*", **drop},
+        ],
+    )
+    _faults_on_webhooks(stack, duplicate_rate=1.0, reorder_rate=0.5)
+    with serve(app) as base:
+        _stripe(
+            stack,
+            "POST",
+            f"/v1/webhook_endpoints/{endpoint['id']}",
+            url=f"{base}/v1/webhooks/stripe",
+        )
+        first = _first_invoice(stack, deal.refs["billing_customer"])
+        stack.wait("the invoice posted", lambda: _stored_status(stack, first["id"]) == "posted")
+        _pay(stack, first, "pm_card_visa")
+        stack.worker(None, *PULL)  # the paid event was never pushed: the pull finds it
+        stack.wait("the invoice paid", lambda: _stored_status(stack, first["id"]) == "paid")
+
+    netsuite = stack.state("netsuite")
+    assert [i["externalId"] for i in _records(netsuite, "invoice")] == [first["id"]]
+    assert len(_records(netsuite, "customerPayment")) == 1
+    assert netsuite["_faults"].get("commit_then_drop") == 2
+    pushed = httpx.post(f"{stack.estate.urls['stripe']}/_sandbox/webhooks/drain", timeout=30).json()
+    assert pushed["delivered"] >= 2
+    assert pushed["duplicated"] >= 1
+    assert len(_logged(stack, "invoice.posted")) == 1
+    assert len(_logged(stack, "payment.received")) == 1
+    del opportunity
+
+
+def _faults_on_webhooks(stack: Stack, **webhooks: float) -> None:
+    response = httpx.put(
+        f"{stack.estate.urls['stripe']}/_sandbox/faults", json={"rules": [], "webhooks": webhooks}
+    )
+    assert response.status_code == 200, response.text

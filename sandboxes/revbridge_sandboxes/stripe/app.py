@@ -159,7 +159,7 @@ def _advance(pipeline: Pipeline) -> Any:
             return JSONResponse({"error": "the sandbox clock only moves forward"}, 400)
         state = pipeline.state
         advance_global(state, seconds)
-        events.deliver(pipeline.sender, state.take_outbox(), state.clock.now)
+        events.deliver(pipeline.sender, state.take_outbox())
         return JSONResponse({"now": state.clock.now(), "offset": state.clock.offset})
 
     return advance

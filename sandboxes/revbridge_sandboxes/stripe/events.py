@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -32,8 +33,10 @@ def sign(secret: str, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def deliver(sender: WebhookSender, outbox: list[Outbound], now: Callable[[], int]) -> None:
-    """Hand queued deliveries to the sender; headers are signed at send time."""
+def deliver(sender: WebhookSender, outbox: list[Outbound]) -> None:
+    """Hand queued deliveries to the sender; headers are signed at send time, with the
+    wall clock: a signature dates the delivery, not the (possibly advanced) billing clock
+    the event happened at, so receivers' replay windows hold as with Stripe's own."""
     for item in outbox:
 
         def headers(body: bytes, secret: str = item.secret) -> dict[str, str]:
@@ -41,7 +44,7 @@ def deliver(sender: WebhookSender, outbox: list[Outbound], now: Callable[[], int
                 "Content-Type": "application/json; charset=utf-8",
                 "User-Agent": USER_AGENT,
                 "Cache-Control": "no-cache",
-                "Stripe-Signature": sign(secret, body, now()),
+                "Stripe-Signature": sign(secret, body, int(time.time())),
             }
 
         sender.enqueue(item.url, item.body, headers)

@@ -101,7 +101,7 @@ class Pipeline:
                 state.idempotency.release(api_key, key)
         if key is not None and kept:
             state.idempotency.finish(api_key, key, status, body.decode())
-        deliver(self.sender, state.take_outbox(), state.clock.now)
+        deliver(self.sender, state.take_outbox())
         return status, body
 
     def _execute(
