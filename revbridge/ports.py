@@ -173,6 +173,9 @@ class UsageReport(PortModel):
 class ErpInvoiceLine(PortModel):
     line_id: str  # the order line billed
     position: int  # that line's place in the order, from 1 (how the sales order lists it)
+    #: The ERP item of a line billed beyond the order (usage in arrears); None: the order
+    #: line itself is billed.
+    item: str | None = None
     quantity: Decimal
     amount: Money
     tax: Money

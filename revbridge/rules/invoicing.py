@@ -14,7 +14,9 @@ silently posted invoice:
 - the lines add up to the invoice's amount before tax.
 
 :func:`erp_invoice` is the ERP invoice for a checked billing invoice: its lines bill the
-order lines they name, with the tax the tax engine recorded for the invoice.
+order lines they name, with the tax the tax engine recorded for the invoice. Usage is
+billed beyond the order (what was used, not what was ordered): its lines name the
+product's ERP item instead.
 """
 
 from __future__ import annotations
@@ -89,10 +91,13 @@ def erp_invoice(plan: OrderPlan, invoice: BilledInvoice, tax: TaxQuote) -> ErpIn
         position, line = lines[billed.line_id or ""]
         # the tax of an order line billed on several invoice lines goes on the first
         line_tax = taxes.pop(line.line_id, Money.zero(currency))
+        mapping = plan.lines.get(line.line_id)
+        metered = billed.metered or (mapping is not None and mapping.kind == "usage")
         billed_lines.append(
             ErpInvoiceLine(
                 line_id=line.line_id,
                 position=position,
+                item=mapping.erp_item if metered and mapping is not None else None,
                 quantity=billed.quantity or line.quantity,
                 amount=billed.amount,
                 tax=line_tax,

@@ -10,7 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 from acceptance_stack import Stack
+from sqlalchemy import select
 
 from revbridge.app import remote_usage_reporter
 from revbridge.config.example import EXAMPLE_POLICY
@@ -18,6 +20,7 @@ from revbridge.config.load import load_policy
 from revbridge.service import usage
 from revbridge.store import bindings
 from revbridge.store import usage as records
+from revbridge.store.tables import invoices
 from revbridge.testing.estate import SANDBOX_ENV
 
 MID_JANUARY = datetime(2027, 1, 15, 12, tzinfo=UTC)
@@ -95,3 +98,107 @@ def test_usage_recorded_in_january_is_billed_on_the_february_invoice(stack: Stac
     assert Decimal(line["amount"]) == QUANTITY * UNIT_PENCE
     [event] = stack.state("stripe")["billing_meter_events"]
     assert event["identifier"] == record.record_id
+
+
+def _posted(stack: Stack, customer: str) -> list[dict[str, Any]]:
+    response = httpx.get(
+        f"{stack.estate.urls['stripe']}/v1/invoices",
+        params={"customer": customer, "limit": 100},
+        headers={"Authorization": f"Bearer {SANDBOX_ENV['STRIPE_API_KEY']}"},
+        timeout=30,
+    )
+    return [i for i in response.json()["data"] if i["status"] != "draft" and i["total"] > 0]
+
+
+def _carried(stack: Stack) -> dict[str, str]:
+    with stack.engine.connect() as conn:
+        rows = conn.execute(select(invoices.c.invoice_id, invoices.c.status)).all()
+    return {row.invoice_id: row.status for row in rows}
+
+
+def _pay(stack: Stack, invoice_id: str) -> None:
+    response = httpx.post(
+        f"{stack.estate.urls['stripe']}/v1/invoices/{invoice_id}/pay",
+        data={"payment_method": "pm_card_visa"},
+        headers={"Authorization": f"Bearer {SANDBOX_ENV['STRIPE_API_KEY']}"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+def test_two_billing_periods_each_reach_erp_and_tax_once_and_are_paid_once(stack: Stack) -> None:
+    """The UK deal (subscription, service and usage add-on) through two billing periods:
+    each billing invoice has one ERP invoice with its lines, amounts, currency and tax, one
+    committed tax document with that tax, and once paid one ERP payment applied to it."""
+    opportunity = stack.uk_deal()
+    stack.worker(None, "--billing-poll", "0.3")
+    stack.close(opportunity)
+    deal = stack.activated(opportunity)
+    payer = deal.refs["billing_customer"]
+    with stack.engine.connect() as conn:
+        customer_id = bindings.canonical_for(conn, "customer", "stripe", payer)
+    assert customer_id is not None
+    _advance_to(stack, MID_JANUARY)
+    record = usage.UsageRecord(
+        record_id="api-calls-2027-01-15b",
+        customer_id=customer_id,
+        sku="USG-API-CALLS",
+        quantity=Decimal(QUANTITY),
+        timestamp=MID_JANUARY,
+    )
+    usage.submit(stack.engine, load_policy(EXAMPLE_POLICY), record, "test:product", now=MID_JANUARY)
+    asyncio.run(remote_usage_reporter(stack.database_url)(record.record_id))
+    stack.wait("the usage reported", lambda: _state(stack, record.record_id) == "reported")
+    _advance_to(stack, AFTER_JANUARY)
+    billed = stack.wait(
+        "two invoices", lambda: len(_posted(stack, payer)) == 2 and _posted(stack, payer)
+    )
+    for invoice in billed:
+        _pay(stack, invoice["id"])
+    stack.wait(
+        "both carried and paid",
+        lambda: all(_carried(stack).get(i["id"]) == "paid" for i in billed),
+    )
+
+    netsuite = stack.state("netsuite")
+    erp = {i["externalId"]: i for i in _records(netsuite, "invoice")}
+    taxes = {
+        t["code"]: t
+        for t in _records(stack.state("avalara"), "transactions")
+        if t["code"].startswith("inv:")
+    }
+    assert set(erp) == {i["id"] for i in billed}
+    assert len(taxes) == 2
+    for invoice in (_stripe_invoice(stack, i["id"]) for i in billed):
+        mine = erp[invoice["id"]]
+        tax = Decimal(invoice["total"] - invoice["total_excluding_tax"]) / 100
+        assert Decimal(str(mine["total"])) == Decimal(invoice["total"]) / 100
+        assert Decimal(str(mine["taxTotal"])) == tax
+        assert Decimal(str(mine["amountRemaining"])) == 0
+        assert len(_lines(mine)) == len(invoice["lines"]["data"])
+        [document] = [t for t in taxes.values() if t["referenceCode"] == invoice["number"]]
+        assert (document["status"], Decimal(str(document["totalTax"]))) == ("Committed", tax)
+    payments = _records(netsuite, "customerPayment")
+    assert len(payments) == 2
+    applied = {a["doc"]["id"] for p in payments for a in _lines(p, "apply")}
+    assert applied == {e["id"] for e in erp.values()}
+
+
+def _stripe_invoice(stack: Stack, invoice_id: str) -> dict[str, Any]:
+    response = httpx.get(
+        f"{stack.estate.urls['stripe']}/v1/invoices/{invoice_id}",
+        headers={"Authorization": f"Bearer {SANDBOX_ENV['STRIPE_API_KEY']}"},
+        timeout=30,
+    )
+    return dict(response.json())
+
+
+def _lines(record: dict[str, Any], sublist: str = "item") -> list[dict[str, Any]]:
+    lines = record[sublist]
+    return list(lines["items"] if isinstance(lines, dict) else lines)
+
+
+def _records(state: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    found = state.get(kind) or state.get("records", {}).get(kind) or {}
+    return list(found.values()) if isinstance(found, dict) else list(found)

@@ -112,13 +112,23 @@ class NetSuiteErp:
             await self.client.patch("salesOrder", order.id, patch, idempotent=True)
 
     async def post_invoice(self, order: ExternalRef, invoice: ErpInvoice) -> PostedErpInvoice:
-        """The sales order's invoice for ``invoice``: found by external id, or transformed."""
+        """The sales order's invoice for ``invoice``: found by external id, else the order
+        transformed (with usage lines added), or an invoice of its own for usage alone."""
         found = await self._invoice_by_external_id(invoice)
         if found is not None:
             return found
         record = await self.client.get("salesOrder", order.id, expand=True)
+        items = await self._item_ids({line.item for line in invoice.lines if line.item})
+        numbers = mapping.order_line_numbers(record)
+        if all(line.item is not None for line in invoice.lines):
+            # only usage, billed after the order: an invoice of its own, upserted
+            with self._local_errors():
+                body = mapping.invoice_body(invoice, numbers, items, order=record)
+            ref = await self._upsert("invoice", invoice.external_id, body)
+            posted = await self.client.get("invoice", ref.id, fields=_INVOICE_FIELDS)
+            return mapping.posted_invoice(self.system, posted, invoice.currency)
         with self._local_errors():
-            body = mapping.invoice_transform_body(invoice, mapping.order_line_numbers(record))
+            body = mapping.invoice_body(invoice, numbers, items)
         try:
             internal_id = await self.client.transform("salesOrder", order.id, "invoice", body)
         except (ConflictError, DataError):

@@ -311,23 +311,28 @@ def order_line_numbers(order: Record) -> list[str]:
     return [str(line.get("line") or index) for index, line in enumerate(lines, start=1)]
 
 
-def invoice_transform_body(invoice: ErpInvoice, order_lines: list[str]) -> Record:
-    """The body of ``salesOrder/{id}/!transform/invoice`` billing ``invoice.lines``."""
-    items, details = [], []
+def invoice_lines(
+    invoice: ErpInvoice, order_lines: list[str], items: Mapping[str, str]
+) -> tuple[list[Record], list[Record]]:
+    """The ``item`` and ``taxDetails`` lines of the ERP invoice: order lines by their
+    ``orderLine`` number, lines beyond the order (usage) by their item's internal id."""
+    lines, details = [], []
     for line in invoice.lines:
-        if not 1 <= line.position <= len(order_lines):
+        record: Record = {
+            "quantity": json_number(line.quantity),
+            "amount": json_number(line.amount.amount),
+            "taxDetailsReference": line.line_id,
+        }
+        if line.item is not None:
+            record["item"] = ref(items[line.item])
+        elif 1 <= line.position <= len(order_lines):
+            record["orderLine"] = int(order_lines[line.position - 1])
+        else:
             raise DataError(
                 f"the sales order has no line {line.position} (order line {line.line_id})",
                 code="UNKNOWN_ORDER_LINE",
             )
-        items.append(
-            {
-                "orderLine": int(order_lines[line.position - 1]),
-                "quantity": json_number(line.quantity),
-                "amount": json_number(line.amount.amount),
-                "taxDetailsReference": line.line_id,
-            }
-        )
+        lines.append(record)
         if line.tax.amount:
             details.append(
                 {
@@ -336,12 +341,29 @@ def invoice_transform_body(invoice: ErpInvoice, order_lines: list[str]) -> Recor
                     "taxAmount": json_number(line.tax.amount),
                 }
             )
+    return lines, details
+
+
+def invoice_body(
+    invoice: ErpInvoice,
+    order_lines: list[str],
+    items: Mapping[str, str],
+    order: Record | None = None,
+) -> Record:
+    """The body of ``salesOrder/{id}/!transform/invoice`` billing ``invoice.lines``; with
+    ``order``, of ``PUT invoice/eid:<id>``: a standalone invoice in the order's customer,
+    subsidiary and currency (usage billed after the order is fully billed)."""
+    lines, details = invoice_lines(invoice, order_lines, items)
     body: Record = {
         "externalId": invoice.external_id,
         "tranDate": invoice.issued_on.isoformat(),
         "memo": invoice.memo,
-        "item": {"items": items},
+        "item": {"items": lines},
     }
+    if order is not None:
+        for name in ("entity", "subsidiary", "currency", "department", "location"):
+            if isinstance(order.get(name), dict) and order[name].get("id"):
+                body[name] = ref(str(order[name]["id"]))
     if invoice.number:
         body["otherRefNum"] = invoice.number
     if invoice.due_on is not None:

@@ -4,7 +4,9 @@
 carry header fields (``externalId``, ``tranDate``, ``dueDate``, ``memo``,
 ``otherRefNum``...) and an ``item.items`` list choosing lines: each ``{"orderLine": n,
 "quantity"?, "amount"?}`` (and optionally ``description``, ``taxCode``, segments or
-``taxDetailsReference``). Without a list every open line is billed in full. A line
+``taxDetailsReference``). Without a list every open line is billed in full. A line named
+by ``item`` instead of ``orderLine`` is added to the invoice beyond the order (as a user
+adds a line to an invoice being created from an order): usage billed in arrears. A line
 named with only a quantity bills ``quantity x rate`` and may not exceed the line's
 remaining quantity; a line named with an amount (a part of a subscription period, say)
 bills that amount, which may not exceed the line's remaining amount, with the quantity
@@ -102,7 +104,8 @@ def invoice_from_order(account: Account, order: Record, body: dict[str, Any]) ->
     refused = user_error(f"You can not initialize invoice: invalid reference {order['id']}.")
     if order_status(account, order) not in BILLABLE:
         raise refused
-    wanted = _wanted(order, body.pop("item", None) or [])
+    requested = body.pop("item", None) or []
+    wanted = _wanted(order, requested)
     lines = []
     for line in order["item"]:
         if wanted and line["line"] not in wanted:
@@ -113,6 +116,7 @@ def invoice_from_order(account: Account, order: Record, body: dict[str, Any]) ->
                 raise _over_billed(line, path, "amount" if "amount" in request else "quantity")
             continue
         lines.append(_billed_line(line, request, path))
+    lines += _added_lines(requested)
     if not lines:
         raise refused
     invoice = {k: order[k] for k in _COPIED if order.get(k) is not None}
@@ -141,6 +145,35 @@ def _wanted(order: Record, items: list[Record]) -> dict[int, tuple[Record, str]]
             raise invalid_value(f"{path}.orderLine", "orderLine")
         wanted[number] = (request, path)
     return wanted
+
+
+def _added_lines(items: list[Record]) -> list[Record]:
+    """Lines the invoice adds beyond the order (usage billed in arrears, say): named by
+    ``item`` instead of ``orderLine``, with a quantity and an amount or rate."""
+    added = []
+    for i, request in enumerate(items):
+        if request.get("orderLine") is not None:
+            continue
+        path = f"item.items[{i}]"
+        if not isinstance(request.get("item"), dict) or not request["item"].get("id"):
+            raise invalid_value(f"{path}.item", "item")
+        quantity = decimal(request.get("quantity") if request.get("quantity") is not None else 1)
+        if quantity <= 0:
+            raise invalid_value(f"{path}.quantity", "quantity")
+        if request.get("amount") is not None:
+            amount = decimal(request["amount"])
+        else:
+            amount = cents(quantity * decimal(request.get("rate")))
+        if amount < 0:
+            raise invalid_value(f"{path}.amount", "amount")
+        line = {k: v for k, v in request.items() if k in _LINE_COPIED and v is not None}
+        line.update(
+            quantity=float(quantity.quantize(QUANTITY_STEP)),
+            rate=float(amount / quantity),
+            amount=money(amount),
+        )
+        added.append(line)
+    return added
 
 
 def _billed_line(line: Record, request: Record, path: str) -> Record:
