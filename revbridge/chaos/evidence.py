@@ -21,6 +21,7 @@ from revbridge.cases.model import ExceptionCase
 from revbridge.store import audit, cases, deals, inbox
 from revbridge.store.audit import ChainReport
 from revbridge.store.tables import inbox as inbox_table
+from revbridge.store.tables import invoices as invoices_table
 
 Record = dict[str, Any]
 
@@ -38,6 +39,10 @@ class Evidence:
     subscriptions: list[Record]
     invoice_items: list[Record]
     tax_documents: list[Record]
+    billing_invoices: list[Record]  # every invoice billing issued
+    erp_invoices: list[Record]
+    erp_payments: list[Record]
+    invoices: dict[str, str]  # revbridge's invoice status by billing invoice id
     deals: dict[str, deals.Deal]  # by deal key
     cases: dict[str, list[ExceptionCase]]  # by deal key, oldest first
     inbox_rows: dict[str, int]  # inbox rows by business key
@@ -85,6 +90,9 @@ def gather(
         subscriptions=stripe["subscriptions"],
         invoice_items=stripe["invoiceitems"],
         tax_documents=tax["transactions"],
+        billing_invoices=stripe["invoices"],
+        erp_invoices=list(ns["records"].get("invoice", {}).values()),
+        erp_payments=list(ns["records"].get("customerPayment", {}).values()),
         workflows=workflows,
         faults={
             name: {k: int(v) for k, v in state["_faults"].items()}
@@ -102,6 +110,48 @@ def gather(
     )
 
 
+def _carried(conn: Any) -> dict[str, str]:
+    rows = conn.execute(select(invoices_table.c.invoice_id, invoices_table.c.status)).all()
+    return {str(row.invoice_id): str(row.status) for row in rows}
+
+
+def owed(invoice: Record) -> bool:
+    """An invoice billing issued with something to pay (drafts and $0 invoices are not
+    posted to the ERP)."""
+    return invoice.get("status") in ("open", "paid") and Decimal(invoice.get("total") or 0) > 0
+
+
+def receivables_pending(urls: dict[str, str], engine: Engine) -> list[str]:
+    """Invoices billing issued for revbridge's deals that revbridge has not carried to
+    the state billing shows (posted, or paid) and that hold no open case."""
+    stripe = sandbox_state(urls["stripe"])
+    with engine.connect() as conn:
+        carried = _carried(conn)
+        held = {c.deal_key for c in cases.search(conn, limit=10_000_000)}
+        booked = {d.correlation_id: d for d in deals.by_status(conn, limit=10_000_000)}
+    pending = []
+    for invoice in stripe["invoices"]:
+        deal = booked.get(invoice_correlation(invoice) or "")
+        if deal is None or deal.status.value != "activated" or not owed(invoice):
+            continue
+        wanted = "paid" if invoice["status"] == "paid" else "posted"
+        if carried.get(invoice["id"]) != wanted and f"stripe:{invoice['id']}" not in held:
+            pending.append(invoice["id"])
+    return pending
+
+
+def invoice_correlation(invoice: Record) -> str | None:
+    """The deal's correlation id revbridge put on what the invoice bills."""
+    details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    lines = (invoice.get("lines") or {}).get("data") or invoice.get("_lines") or []
+    for metadata in [details.get("metadata") or {}] + [
+        line.get("metadata") or {} for line in lines
+    ]:
+        if metadata.get("correlation_id"):
+            return str(metadata["correlation_id"])
+    return None
+
+
 def _store(engine: Engine) -> dict[str, Any]:
     with engine.connect() as conn:
         rows = deals.by_status(conn, limit=10_000_000)
@@ -117,7 +167,9 @@ def _store(engine: Engine) -> dict[str, Any]:
             )
         }
         suppressed = inbox.duplicates_suppressed(conn)
+        carried = _carried(conn)
     return {
+        "invoices": carried,
         "deals": {d.deal_key: d for d in rows},
         "cases": by_deal,
         "inbox_rows": inbox_rows,

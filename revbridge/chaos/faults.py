@@ -31,6 +31,8 @@ class FaultRates:
     rate_limited: float = 0.03
     commit_then_drop: float = 0.05
     duplicates: float = 0.30
+    #: Share of invoices whose customer's card is declined before a good one pays.
+    declines: float = 0.10
 
     def rule(self, path: str) -> dict[str, Any]:
         half = round(self.server_error / 2, 6)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from revbridge.cases.model import CaseState
-from revbridge.chaos.evidence import Evidence, Record
-from revbridge.connectors.avalara.mapping import document_code
+from revbridge.chaos.evidence import Evidence, Record, invoice_correlation, owed
+from revbridge.connectors.avalara.mapping import document_code, invoice_document_code
 from revbridge.connectors.salesforce.mapping import customer_id, order_id
 
 SHOWN = 10  # violations listed per invariant; the count covers them all
@@ -238,6 +238,18 @@ def defects_held(ev: Evidence) -> Check:
     return check
 
 
+def _invoice_held(ev: Evidence, workflow_id: str) -> bool:
+    """A receivables run (``receivables:<system>:<invoice>:<phase>``) held by an open case
+    of its invoice, or waiting for its deal, which holds a case."""
+    invoice_key = workflow_id.split(":", 1)[1].rsplit(":", 1)[0]
+    if any(c.state == CaseState.OPEN for c in ev.cases.get(invoice_key, [])):
+        return True
+    billed = next((i for i in ev.billing_invoices if f"stripe:{i['id']}" == invoice_key), None)
+    correlation = invoice_correlation(billed) if billed is not None else None
+    deal = next((d for d in ev.deals.values() if d.correlation_id == correlation), None)
+    return deal is not None and _held(ev, deal.deal_key.split(":", 1)[1])
+
+
 def workflows(ev: Evidence) -> Check:
     check = Check("no workflow stuck or failed without a case", len(ev.workflows))
     by_workflow = {d.workflow_id: d for d in ev.deals.values()}
@@ -245,6 +257,8 @@ def workflows(ev: Evidence) -> Check:
         deal = by_workflow.get(workflow_id)
         opportunity = deal.deal_key.split(":", 1)[1] if deal else None
         held = opportunity is not None and _held(ev, opportunity)
+        if workflow_id.startswith("receivables:"):
+            held = _invoice_held(ev, workflow_id)
         if deal is not None and deal.status.value == "activated" and status != "SUCCESS":
             check.violations.append(f"{workflow_id}: {status} although the deal is activated")
         elif status in ("PENDING", "ENQUEUED", "ERROR") and not held:
@@ -252,6 +266,83 @@ def workflows(ev: Evidence) -> Check:
     for deal in ev.deals.values():
         if deal.workflow_id not in ev.workflows:
             check.violations.append(f"{deal.deal_key}: no workflow {deal.workflow_id}")
+    return check
+
+
+def _billed_for_deals(ev: Evidence) -> list[Record]:
+    """Invoices with something owed that billing issued for revbridge's activated deals."""
+    activated_correlations = {
+        d.correlation_id for d in ev.deals.values() if d.status.value == "activated"
+    }
+    return [
+        i
+        for i in ev.billing_invoices
+        if owed(i) and invoice_correlation(i) in activated_correlations
+    ]
+
+
+def _invoice_case(ev: Evidence, invoice_id: str) -> bool:
+    return any(c.state == CaseState.OPEN for c in ev.cases.get(f"stripe:{invoice_id}", []))
+
+
+def _cents(minor_units: Decimal) -> Decimal:
+    return Decimal(minor_units) / 100
+
+
+def erp_invoices(ev: Evidence) -> Check:
+    """Each billing invoice: one ERP invoice and one committed tax document, amounts equal."""
+    billed = _billed_for_deals(ev)
+    check = Check(
+        "each billing invoice has one ERP invoice and one committed tax document with equal "
+        "amounts",
+        len(billed),
+    )
+    erp = Counter(str(i.get("externalId")) for i in ev.erp_invoices)
+    by_id = {str(i.get("externalId")): i for i in ev.erp_invoices}
+    documents = Counter(str(d.get("code")) for d in ev.tax_documents)
+    by_code = {str(d.get("code")): d for d in ev.tax_documents}
+    for invoice in billed:
+        if _invoice_case(ev, invoice["id"]):
+            continue
+        total = _cents(invoice["total"])
+        tax = total - _cents(invoice.get("total_excluding_tax") or invoice["total"])
+        code = invoice_document_code(invoice["id"])
+        problems = []
+        if erp[invoice["id"]] != 1:
+            problems.append(f"{erp[invoice['id']]} ERP invoices")
+        elif Decimal(by_id[invoice["id"]]["total"]) != total:
+            problems.append(f"ERP total {by_id[invoice['id']]['total']} ≠ {total}")
+        if documents[code] != 1:
+            problems.append(f"{documents[code]} tax documents")
+        elif by_code[code].get("status") != "Committed":
+            problems.append(f"tax document {by_code[code].get('status')}")
+        elif Decimal(by_code[code]["totalTax"]) != tax:
+            problems.append(f"tax {by_code[code]['totalTax']} ≠ {tax}")
+        if problems:
+            check.violations.append(f"{invoice['id']}: " + ", ".join(problems))
+    orphans = set(erp) - {i["id"] for i in ev.billing_invoices}
+    check.violations += [f"ERP invoice {o}: no billing invoice" for o in sorted(orphans)]
+    return check
+
+
+def erp_payments(ev: Evidence) -> Check:
+    """Each paid invoice: one ERP payment, of the amount paid, applied to its ERP invoice."""
+    paid = [i for i in _billed_for_deals(ev) if i["status"] == "paid" and i["amount_paid"]]
+    check = Check("each paid invoice has one ERP payment", len(paid))
+    erp = {str(i.get("externalId")): str(i["id"]) for i in ev.erp_invoices}
+    applied: dict[str, list[Decimal]] = {}
+    for payment in ev.erp_payments:
+        lines = payment.get("apply") or []
+        for line in lines.get("items", []) if isinstance(lines, dict) else lines:
+            applied.setdefault(str(line["doc"]["id"]), []).append(Decimal(line["amount"]))
+    for invoice in paid:
+        if _invoice_case(ev, invoice["id"]):
+            continue
+        amounts = applied.get(erp.get(invoice["id"], ""), [])
+        if amounts != [_cents(invoice["amount_paid"])]:
+            check.violations.append(
+                f"{invoice['id']}: ERP payments {amounts}, paid {_cents(invoice['amount_paid'])}"
+            )
     return check
 
 
@@ -272,6 +363,8 @@ INVARIANTS = (
     amounts,
     crm_write_back,
     defects_held,
+    erp_invoices,
+    erp_payments,
     workflows,
     audit_chain,
 )

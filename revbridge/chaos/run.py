@@ -5,7 +5,9 @@ is seeded (a share of deals with defects); ``W`` workers start; faults are switc
 deal is closed in the CRM while the relay pushes duplicated and reordered change events and
 the workers also pull the change feed; once the closes are done a shuffled share of the
 closed-won events is delivered again; workers are SIGKILLed ``K`` times and restarted. When
-every deal has settled (or the timeout passed), the workers are stopped, the evidence is
+every deal has settled, billing's clock passes every contract's start so invoices post, and
+customers pay them (a share after a declined card); once every invoice and payment is
+carried or held by a case (or the timeout passed), the workers are stopped, the evidence is
 read and the invariants checked.
 """
 
@@ -29,8 +31,9 @@ from sqlalchemy import Engine
 from revbridge.app import open_store
 from revbridge.bench.estate import sandbox_processes
 from revbridge.cases.model import CaseState
+from revbridge.chaos.billing import Collected, bill_and_collect
 from revbridge.chaos.deliveries import Replayed, Replayer
-from revbridge.chaos.evidence import Evidence, gather
+from revbridge.chaos.evidence import Evidence, gather, receivables_pending
 from revbridge.chaos.faults import FaultRates, Injected, fault_plan
 from revbridge.chaos.invariants import Check, check_all
 from revbridge.chaos.workers import Kill, KillPlan, WorkerProcess, stop_all, wait_listening
@@ -38,7 +41,7 @@ from revbridge.config.example import EXAMPLE_POLICY
 from revbridge.config.load import load_policy
 from revbridge.config.settings import Settings
 from revbridge.flows.runtime import workflow_statuses
-from revbridge.store import deals
+from revbridge.store import cases, deals
 from revbridge.testing.estate import SANDBOX_ENV, LocalEstate
 from revbridge.testing.servers import free_port
 from revbridge_sandboxes.seed import SalesforceSeeder, seed_estate
@@ -84,6 +87,7 @@ class ChaosReport:
     injected: Injected
     kills: list[Kill]
     replayed: Replayed
+    collected: Collected
     relay: dict[str, Any]
     duplicates_suppressed: int
     workdir: str = ""
@@ -257,21 +261,44 @@ def _drive(
         injected=Injected(0, 0, 0, {}),
         kills=plan.done,
         replayed=replayer.result,
+        collected=_bill(options, estate, engine),
         relay={},
         duplicates_suppressed=0,
     )
 
 
-def _quiesce(url: str, engine: Engine, fleet: list[WorkerProcess], grace_s: float = 30) -> None:
+def _bill(options: ChaosOptions, estate: LocalEstate, engine: Engine) -> Collected:
+    """Billing's clock passes every contract's start; customers pay (some declined first);
+    then wait until every invoice and payment is carried or held by a case."""
+    rng = random.Random(options.seed * 31 + 3)
+    collected = bill_and_collect(
+        estate.urls["stripe"], SANDBOX_ENV["STRIPE_API_KEY"], rng, options.rates.declines
+    )
+    deadline = time.monotonic() + options.timeout()
+    while time.monotonic() < deadline and receivables_pending(estate.urls, engine):
+        time.sleep(1)
+    return collected
+
+
+def _quiesce(url: str, engine: Engine, fleet: list[WorkerProcess], grace_s: float = 60) -> None:
     """Give the last workflows the moment they need to record their end after their deal's
-    last step, and every restarted worker time to come up."""
+    last step (every other run of an invoice too: it reads the invoice and finds its work
+    done), and every restarted worker time to come up."""
     wait_listening([w for w in fleet if w.alive()])
     deadline = time.monotonic() + grace_s
     while time.monotonic() < deadline:
         statuses = workflow_statuses(url)
         with engine.connect() as conn:
             done = deals.by_status(conn, deals.Status.ACTIVATED, limit=10_000_000)
-        if all(statuses.get(d.workflow_id) == "SUCCESS" for d in done):
+            held = {c.deal_key for c in cases.search(conn, limit=10_000_000)}
+        running = [
+            w
+            for w, status in statuses.items()
+            if w.startswith("receivables:")
+            and status in ("PENDING", "ENQUEUED")
+            and w.split(":", 1)[1].rsplit(":", 1)[0] not in held
+        ]
+        if not running and all(statuses.get(d.workflow_id) == "SUCCESS" for d in done):
             return
         time.sleep(1)
 

@@ -52,6 +52,8 @@ class WorkerProcess:
                     str(self.policy),
                     "--poll",
                     "0.1",
+                    "--billing-poll",
+                    "1",
                     "--concurrency",
                     str(self.concurrency),
                     "--webhooks",

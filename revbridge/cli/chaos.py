@@ -94,6 +94,7 @@ def _print(data: dict[str, Any]) -> None:
 
 def _statistics(data: dict[str, Any]) -> Table:
     injected, relay, replayed = data["injected"], data["relay"], data["replayed"]
+    collected = data["collected"]
     kills = ", ".join(
         f"{k['executor_id']} at {k['at_s']} s ({k['settled']} settled)" for k in data["kills"]
     )
@@ -110,6 +111,8 @@ def _statistics(data: dict[str, Any]) -> Table:
         f"({replayed['acknowledged']}: {replayed['recorded_new']} new, "
         f"{replayed['recorded_duplicate']} duplicate)",
         "duplicates suppressed by the inbox": data["duplicates_suppressed"],
+        "invoices billed / paid (a card declined first)": f"{collected['invoices']} / "
+        f"{collected['paid']} ({collected['declined_first']})",
         "workers killed": f"{len(data['kills'])}: {kills}" if kills else "0",
         "open cases by class": json.dumps(data["held"]),
         "deals without a defect holding a case": "\n".join(data["held_clean"]) or "0",

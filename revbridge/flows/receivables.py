@@ -159,8 +159,12 @@ async def _carry(run: _Run, booking: Booking, billed: BilledInvoice) -> str:
         run, Step.POST_ERP_INVOICE, lambda: steps.post_erp_invoice(deal, order, document)
     )
     record = steps.canonical_invoice(plan, billed, posted)
-    await steps.keep_invoice(booking, record, billed.paid_at)
+    # posted first (what was paid is recorded as each payment is applied in the ERP)
+    unpaid = {"status": InvoiceStatus.POSTED, "amount_paid": Money.zero(billed.currency)}
+    await steps.keep_invoice(booking, record.model_copy(update=unpaid), None)
     erp_payment = await _apply_payments(run, booking, plan, billed, posted)
+    if record.status is not InvoiceStatus.POSTED:
+        await steps.keep_invoice(booking, record, billed.paid_at)
     view = _view(billed, posted, erp_payment)
     await _needs(run, Step.SHOW_INVOICE, lambda: steps.show_invoice(booking, view))
     if billed.status is InvoiceStatus.PAID:

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from revbridge.store import bindings
+from revbridge.store import bindings, receivables
+from revbridge.testing.factories import invoice_for, uk_subscription_order
 from revbridge.testing.servers import serve
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "api.md"
@@ -50,7 +51,9 @@ def test_every_curl_example_answers_its_documented_status(
     case_id = make_case("sales_ops", deal=deal)
     with store_engine.begin() as conn:
         bindings.bind(conn, "customer", "acct-001", "stripe", "cus_42")
-        bindings.bind(conn, "invoice", "inv-0001", "stripe", "in_1Abc")
+        order = uk_subscription_order()
+        invoice = invoice_for(order, invoice_id="in_1Abc")
+        receivables.save_invoice(conn, "stripe:in_1Abc", deal, "corr-1", "UK01", invoice)
     found = examples()
     assert len(found) >= 12
     assert sum(len(statuses) for _, statuses in found) >= 20
