@@ -1,9 +1,11 @@
-"""Deals: search, and one deal's timeline across CRM → rules → ERP → tax → billing → CRM.
+"""Deals: search, and one deal's timeline across CRM → rules → ERP → tax → billing → CRM,
+then its invoices and payments.
 
 Search is the application layer's one deal search (:func:`revbridge.service.deals.search`):
 a deal by its key, name, account, correlation id or any system's id. A deal's page shows
 where it stands, every step with its duration and attempt, the ids in every system, its
-exception cases and what operators did.
+exception cases (its invoices' too), its invoices as carried to the ERP, and what operators
+did.
 """
 
 from __future__ import annotations
@@ -151,5 +153,6 @@ def deal_page(
         "bindings": found.bindings,
         "cases": found.cases,
         "activity": found.activity,
+        "invoices": found.invoices,
     }
     return page(request, "deal.html", user, **shown)

@@ -10,16 +10,17 @@ and no status lists the newest deals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
 from revbridge.cases.model import ExceptionCase
 from revbridge.service.database import Database
-from revbridge.store import bindings, cases, deals
+from revbridge.store import bindings, cases, deals, receivables
 from revbridge.store.bindings import Binding
 from revbridge.store.deals import Deal, Stage, Status
+from revbridge.store.receivables import StoredInvoice
 from revbridge.store.tables import audit_log
 from revbridge.store.tables import bindings as binding_rows
 from revbridge.store.tables import deals as deal_rows
@@ -36,9 +37,10 @@ class DealView:
 
     deal: Deal
     timeline: list[dict[str, Any]]
-    cases: list[ExceptionCase]
+    cases: list[ExceptionCase]  # the deal's, and its invoices'
     bindings: list[Binding]
     activity: list[dict[str, Any]]
+    invoices: list[StoredInvoice] = field(default_factory=list)  # billed, as carried
 
 
 @dataclass(frozen=True)
@@ -99,10 +101,19 @@ def view(database: Database, deal_key: str, activity_limit: int = 50) -> DealVie
         return DealView(
             deal=deal,
             timeline=deals.timeline(conn, deal_key),
-            cases=cases.for_deal(conn, deal_key),
+            cases=_cases(conn, deal),
             bindings=_linked(conn, deal),
             activity=_activity(conn, deal, activity_limit),
+            invoices=receivables.invoices_of_deal(conn, deal_key),
         )
+
+
+def _cases(conn: Connection, deal: Deal) -> list[ExceptionCase]:
+    """The deal's cases and its invoices' (which carry its correlation id), oldest first."""
+    found = {c.case_id: c for c in cases.for_deal(conn, deal.deal_key)}
+    for invoice in receivables.invoices_of_deal(conn, deal.deal_key):
+        found.update({c.case_id: c for c in cases.for_deal(conn, invoice.key)})
+    return sorted(found.values(), key=lambda c: c.created_at)
 
 
 def _linked(conn: Connection, deal: Deal) -> list[Binding]:

@@ -10,8 +10,9 @@ from console_pages import csrf_of, open_case
 from sqlalchemy import Engine
 
 from revbridge.config.example import EXAMPLE_POLICY
-from revbridge.store import bindings, cases, config_versions, deals
+from revbridge.store import bindings, cases, config_versions, deals, receivables
 from revbridge.store.tables import alert_states
+from revbridge.testing.factories import invoice_for, uk_subscription_order
 
 Browser = Callable[[str], httpx.Client]
 EXAMPLE = EXAMPLE_POLICY
@@ -108,6 +109,25 @@ def test_a_deal_page_shows_its_timeline_ids_and_cases(
         "activated",
     ):
         assert expected in page.text
+
+
+def test_a_deal_page_continues_with_its_invoices_and_their_cases(
+    store_engine: Engine, browser: Browser
+) -> None:
+    _activated_deal(store_engine)
+    order = uk_subscription_order()
+    invoice = invoice_for(order, invoice_id="in_1Con").model_copy(update={"number": "ACME-0042"})
+    with store_engine.begin() as conn:
+        deal = deals.get(conn, "salesforce:006ACT")
+        assert deal is not None
+        receivables.save_invoice(
+            conn, "stripe:in_1Con", deal.deal_key, deal.correlation_id, "UK01", invoice
+        )
+    case_id = open_case(store_engine, "finance_ops", "stripe:in_1Con")
+    page = browser("finance_ops").get("/console/deals/salesforce:006ACT")
+    assert page.status_code == 200
+    for expected in ("Invoices", "ACME-0042", "posted", str(invoice.total.amount), case_id):
+        assert expected in page.text, expected
 
 
 def test_everything_shown_is_html_escaped(store_engine: Engine, browser: Browser) -> None:
