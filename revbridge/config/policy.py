@@ -304,6 +304,8 @@ class Sla(Strict):
 
     quote_to_order_p95_s: int = Field(300, gt=0)
     order_to_invoice_p95_s: int = Field(86400, gt=0)
+    #: Invoice posted → paid in full (30 days: net-30 terms met).
+    invoice_to_cash_p95_s: int = Field(2_592_000, gt=0)
     sync_lag_max_s: int = Field(900, gt=0)
     case_age_max_s: dict[Owner, Annotated[int, Field(gt=0)]] = Field(
         default_factory=_default_case_age

@@ -2,8 +2,10 @@
 
 The store is the truth: deals, cases and the inbox's duplicate counter are durable and
 shared by every process, so the figures are the same whichever process is scraped and
-survive restarts. Each scrape runs a handful of aggregate queries plus one pass over the
-``(closed_at, accepted_at)`` pairs of accepted deals (streamed, two columns).
+survive restarts. Receivables are read from the canonical invoices: invoice to cash per
+invoice, and days sales outstanding per legal entity and currency. Each scrape runs a
+handful of aggregate queries plus one pass over the ``(closed_at, accepted_at)`` pairs of
+accepted deals (streamed, two columns).
 
 The figures themselves are module-level functions (:func:`quote_to_order_seconds`,
 :func:`deal_sync_lag_seconds`, :func:`oldest_open_case_seconds`, …) shared with the alert
@@ -19,7 +21,8 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -34,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from revbridge.cases.model import CaseState
 from revbridge.store import alerts, cases, inbox
 from revbridge.store.deals import Status
-from revbridge.store.tables import deals, exception_cases
+from revbridge.store.tables import deals, exception_cases, invoices
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +101,8 @@ class BusinessCollector(Collector):
         return [
             self._quote_to_order(conn),
             self._order_to_invoice(conn),
+            self._invoice_to_cash(conn),
+            self._days_sales_outstanding(conn, now),
             self._sync_lag(conn, now),
             *self._cases(conn, now),
             self._deals_by_status(conn),
@@ -126,6 +131,26 @@ class BusinessCollector(Collector):
             buckets=buckets,
             sum_value=total,
         )
+
+    def _invoice_to_cash(self, conn: Connection) -> Metric:
+        buckets, total = histogram_buckets(s for _, s in invoice_to_cash_samples(conn))
+        return HistogramMetricFamily(
+            "revbridge_invoice_to_cash_seconds",
+            "Time from an invoice posted by billing to it being paid in full, per invoice.",
+            buckets=buckets,
+            sum_value=total,
+        )
+
+    def _days_sales_outstanding(self, conn: Connection, now: datetime) -> Metric:
+        family = GaugeMetricFamily(
+            "revbridge_days_sales_outstanding",
+            f"Receivables still owed over what was invoiced in the last {DSO_DAYS} days, "
+            f"times {DSO_DAYS}, per legal entity and currency (days).",
+            labels=["legal_entity", "currency"],
+        )
+        for (entity, currency), days in sorted(days_sales_outstanding(conn, now).items()):
+            family.add_metric([entity, currency], float(days))
+        return family
 
     def _sync_lag(self, conn: Connection, now: datetime) -> Metric:
         lag = GaugeMetricFamily(
@@ -207,6 +232,53 @@ def order_to_invoice_samples(conn: Connection, since: datetime | None = None) ->
         query = query.where(deals.c.invoiced_at >= since)
     for accepted, invoiced in conn.execution_options(yield_per=1000).execute(query):
         yield invoiced, elapsed(invoiced, accepted)
+
+
+def invoice_to_cash_samples(conn: Connection, since: datetime | None = None) -> Iterator[Sample]:
+    """Posted by billing → paid in full, per invoice (paid since ``since``)."""
+    query = select(invoices.c.issued_at, invoices.c.paid_at).where(
+        invoices.c.status == "paid",
+        invoices.c.issued_at.is_not(None),
+        invoices.c.paid_at.is_not(None),
+    )
+    if since is not None:
+        query = query.where(invoices.c.paid_at >= since)
+    for issued, paid in conn.execution_options(yield_per=1000).execute(query):
+        yield paid, elapsed(paid, issued)
+
+
+#: The window days sales outstanding is measured over.
+DSO_DAYS = 90
+
+
+def days_sales_outstanding(conn: Connection, now: datetime) -> dict[tuple[str, str], Decimal]:
+    """Per legal entity and currency: what is still owed on invoices issued in the last
+    :data:`DSO_DAYS` days over what they billed, times the days (the count-back-free DSO
+    finance teams quote), to the tenth of a day. Entities with nothing invoiced are absent."""
+    since = now - timedelta(days=DSO_DAYS)
+    rows = conn.execute(
+        select(
+            invoices.c.legal_entity,
+            invoices.c.currency,
+            invoices.c.total,
+            invoices.c.amount_paid,
+            invoices.c.status,
+        ).where(invoices.c.issued_at >= since)
+    ).all()
+    billed: dict[tuple[str, str], Decimal] = {}
+    owed: dict[tuple[str, str], Decimal] = {}
+    for entity, currency, total, paid, status in rows:
+        key = (str(entity or "unknown"), str(currency))
+        billed[key] = billed.get(key, Decimal(0)) + Decimal(total)
+        still = (
+            Decimal(0) if status in ("void", "uncollectible") else Decimal(total) - Decimal(paid)
+        )
+        owed[key] = owed.get(key, Decimal(0)) + max(Decimal(0), still)
+    return {
+        key: (owed[key] / total * DSO_DAYS).quantize(Decimal("0.1"))
+        for key, total in billed.items()
+        if total > 0
+    }
 
 
 def quote_to_order_seconds(conn: Connection) -> Iterator[float]:

@@ -6,7 +6,8 @@ running deal. Over a time window, per bucket, the p50 and p95 of:
 
 - **quote → order**: closed-won in the CRM → order accepted by the ERP (per deal);
 - **order → invoice**: order accepted → the deal's first invoice (``invoiced_at``, set by
-  Stripe's ``invoice.finalized`` webhooks; empty until invoices arrive);
+  the receivables flow when it carries the first invoice; empty until invoices arrive);
+- **invoice → cash**: an invoice posted by billing → paid in full, per invoice;
 - **CRM → ERP sync lag**: closed-won in the CRM (or received, when the CRM gave no
   close time) → the sales order created in the ERP.
 
@@ -28,6 +29,7 @@ from revbridge.observability.business_metrics import (
     BusinessCollector,
     Sample,
     elapsed,
+    invoice_to_cash_samples,
     order_to_invoice_samples,
     percentile,
     quote_to_order_samples,
@@ -208,12 +210,15 @@ def floor(at: datetime, step: timedelta) -> datetime:
 def latency_series(
     conn: Connection, sla: Sla, start: datetime, now: datetime, step: timedelta
 ) -> list[Series]:
-    """Quote → order, order → invoice and CRM → ERP sync lag over the window."""
+    """Quote → order, order → invoice, invoice → cash and CRM → ERP sync lag over the
+    window."""
     shown = [
         ("Quote → order", "closed-won in the CRM → order accepted by the ERP",
          sla.quote_to_order_p95_s, list(quote_to_order_samples(conn, start))),
         ("Order → invoice", "order accepted → first invoice posted in billing",
          sla.order_to_invoice_p95_s, list(order_to_invoice_samples(conn, start))),
+        ("Invoice → cash", "invoice posted by billing → paid in full",
+         sla.invoice_to_cash_p95_s, list(invoice_to_cash_samples(conn, start))),
         ("CRM → ERP sync lag", "closed-won in the CRM → sales order in the ERP",
          sla.sync_lag_max_s, crm_to_erp(conn, start)),
     ]  # fmt: skip

@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 from console_pages import open_case
 from sqlalchemy import Engine
 
+from revbridge.canonical import InvoiceStatus
 from revbridge.config.policy import Sla
 from revbridge.console.charts import latency_chart
 from revbridge.service import figures
-from revbridge.store import deals
+from revbridge.store import deals, receivables
+from revbridge.testing.factories import invoice_for, uk_subscription_order
 
 NOW = datetime(2026, 11, 28, 12, 30, tzinfo=UTC)
 
@@ -47,9 +49,18 @@ def test_latencies_come_from_deals_steps_and_invoices(store_engine: Engine) -> N
     _deal(store_engine, "salesforce:006Q2", now - timedelta(seconds=130), now, "cus_2")
     with store_engine.begin() as conn:
         assert deals.mark_invoiced(conn, "corr-salesforce:006Q1", datetime.now(UTC))
+        issued = now - timedelta(days=3)
+        paid = invoice_for(uk_subscription_order(), invoice_id="in_Q1").model_copy(
+            update={"issued_at": issued, "status": InvoiceStatus.PAID}
+        )
+        receivables.save_invoice(
+            conn, "stripe:in_Q1", "salesforce:006Q1", "corr-salesforce:006Q1", "UK01", paid, now
+        )
     open_case(store_engine, "finance_ops", "salesforce:006C1")
     shown = figures.overview(store_engine, Sla(), "1h")
-    quote, invoice, lag = shown.series
+    quote, invoice, cash, lag = shown.series
+    assert cash.count == 1
+    assert 3 * 86400 - 5 <= (cash.p50 or 0) <= 3 * 86400 + 5
     assert quote.count == 2
     assert 69 <= (quote.p50 or 0) <= 75
     assert 129 <= (quote.p95 or 0) <= 135

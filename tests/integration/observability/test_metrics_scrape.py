@@ -9,12 +9,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 from sqlalchemy import Connection, Engine
 
+from revbridge.canonical import InvoiceStatus
 from revbridge.observability.calls import CallRecord
 from revbridge.observability.metrics import Metrics, render
-from revbridge.store import cases, deals, inbox
+from revbridge.store import cases, deals, inbox, receivables
 from revbridge.store.db import create_store_engine
 from revbridge.store.deals import Stage, Status
 from revbridge.store.inbox import InboundEvent
+from revbridge.testing.factories import invoice_for, uk_subscription_order
 
 
 def scrape(metrics: Metrics) -> dict[str, list[Sample]]:
@@ -169,3 +171,33 @@ def test_an_unreadable_store_still_scrapes(tmp_path: Path) -> None:
     assert value(up, "revbridge_business_metrics_up") == 0
     assert "revbridge_open_cases" not in families
     assert "revbridge_connector_calls" in families
+
+
+def test_invoice_to_cash_and_days_sales_outstanding_per_entity(store_engine: Engine) -> None:
+    """Two UK invoices issued 10 days ago: one paid after 4 days, one still owed. DSO over
+    the 90-day window = owed / billed x 90 = 1/2 x 90 = 45 days."""
+    now = datetime.now(UTC)
+    issued = now - timedelta(days=10)
+    template = invoice_for(uk_subscription_order()).model_copy(update={"issued_at": issued})
+    with store_engine.begin() as conn:
+        paid = template.model_copy(
+            update={
+                "invoice_id": "in_paid",
+                "status": InvoiceStatus.PAID,
+                "amount_paid": template.total,
+            }
+        )
+        receivables.save_invoice(
+            conn, "stripe:in_paid", "d1", "c1", "UK01", paid, issued + timedelta(days=4)
+        )
+        owed = template.model_copy(update={"invoice_id": "in_owed"})
+        receivables.save_invoice(conn, "stripe:in_owed", "d1", "c1", "UK01", owed)
+
+    families = scrape(Metrics(store_engine))
+
+    cash = families["revbridge_invoice_to_cash_seconds"]
+    assert value(cash, "revbridge_invoice_to_cash_seconds_count") == 1
+    assert value(cash, "revbridge_invoice_to_cash_seconds_sum") == 4 * 86400
+    dso = families["revbridge_days_sales_outstanding"]
+    days = value(dso, "revbridge_days_sales_outstanding", legal_entity="UK01", currency="GBP")
+    assert days == 45.0
