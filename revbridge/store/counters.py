@@ -27,6 +27,11 @@ def advance(conn: Connection, name: str, new_hash: str | None = None) -> tuple[i
     return value, row.hash
 
 
+def hold(conn: Connection, name: str) -> None:
+    """Lock counter ``name`` for the rest of the transaction without moving it."""
+    conn.execute(select(counters.c.value).where(counters.c.name == name).with_for_update()).one()
+
+
 def peek(conn: Connection, name: str) -> tuple[int, str | None]:
     row = conn.execute(
         select(counters.c.value, counters.c.hash).where(counters.c.name == name)

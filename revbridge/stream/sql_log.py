@@ -37,6 +37,9 @@ def append(conn: Connection, event: dict[str, Any]) -> int | None:
     ).scalar_one_or_none()
     if exists is not None:
         return None
+    # Counters are locked in one order, the audit's first, whatever the caller appends
+    # first: two transactions that both audit and log then never wait on each other.
+    counters.hold(conn, counters.AUDIT)
     offset, _ = counters.advance(conn, counters.EVENT_LOG)
     inserted = insert_ignore(
         conn,

@@ -56,12 +56,14 @@ def _assert_real_chaos(stdout: str, report: dict[str, Any], deals: int, kills: i
     assert report["duplicates_suppressed"] > 0
 
 
-def test_300_deals_on_sqlite_with_faults_duplicates_and_kills_keep_every_invariant(
+def test_200_deals_on_sqlite_with_faults_duplicates_and_kills_keep_every_invariant(
     tmp_path: Path,
 ) -> None:
-    stdout, report = _chaos(tmp_path, "--deals", "300", "--kills", "3")
-    _assert_real_chaos(stdout, report, 300, 3)
+    stdout, report = _chaos(tmp_path, "--deals", "200", "--kills", "3")
+    _assert_real_chaos(stdout, report, 200, 3)
     assert report["workers"] == 1
+    assert report["collected"]["paid"] == report["collected"]["invoices"] > 150
+    assert report["collected"]["declined_first"] > 0
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
@@ -75,7 +77,9 @@ def test_two_workers_on_postgres_killed_and_restarted_keep_every_invariant(
     assert (report["workers"], report["database"]) == (2, "postgresql")
 
 
-def _second_erp_customer_and_an_edited_audit_row(estate: LocalEstate, engine: Engine) -> None:
+def _second_erp_customer_a_lost_payment_and_an_edited_audit_row(
+    estate: LocalEstate, engine: Engine
+) -> None:
     netsuite = f"{estate.urls['netsuite']}/services/rest/record/v1"
     auth = {"Authorization": "Bearer sandbox-oauth2-access-token"}
     customers = httpx.get(f"{estate.urls['netsuite']}/_sandbox/state", timeout=30).json()
@@ -96,18 +100,26 @@ def _second_erp_customer_and_an_edited_audit_row(estate: LocalEstate, engine: En
         timeout=30,
     )
     assert second.status_code == 204, second.text
+    payment = next(iter(customers["records"]["customerPayment"].values()))
+    deleted = httpx.delete(f"{netsuite}/customerPayment/{payment['id']}", headers=auth, timeout=30)
+    assert deleted.status_code == 204, deleted.text
     with engine.begin() as conn:
         conn.execute(text("UPDATE rb_audit_log SET actor = 'mallory' WHERE seq = 1"))
 
 
-def test_the_checker_reports_a_second_erp_customer_and_an_edited_audit_row() -> None:
+def test_the_checker_reports_a_second_erp_customer_a_lost_payment_and_an_edited_audit_row() -> None:
     report = run_chaos(
         ChaosOptions(deals=6, kills=0, defects=0.0, seed=3),
-        tamper=_second_erp_customer_and_an_edited_audit_row,
+        tamper=_second_erp_customer_a_lost_payment_and_an_edited_audit_row,
     )
     shutil.rmtree(report.workdir)  # kept by a failed run, for its logs
     failed = {check.name: check.violations for check in report.checks if not check.ok}
     assert not report.ok
-    assert set(failed) == {"one ERP customer per account", "audit chain valid"}
+    assert set(failed) == {
+        "one ERP customer per account",
+        "each paid invoice has one ERP payment",
+        "audit chain valid",
+    }
+    assert "ERP payments []" in failed["each paid invoice has one ERP payment"][0]
     assert "2 ERP customers" in failed["one ERP customer per account"][0]
     assert "row 1" in failed["audit chain valid"][0]
