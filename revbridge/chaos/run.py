@@ -81,7 +81,8 @@ class ChaosReport:
     seconds: float
     settled: int
     activated: int
-    held: dict[str, int]  # open cases by failure class
+    held: dict[str, int]  # open cases of deals by failure class
+    held_invoices: dict[str, int]  # open cases of invoices by failure class
     held_clean: list[str]  # deals seeded without a defect that hold a case: which, and why
     checks: list[Check]
     injected: Injected
@@ -155,8 +156,13 @@ def _conclude(report: ChaosReport, evidence: Evidence) -> None:
     report.relay = evidence.cdc_delivery
     report.duplicates_suppressed = evidence.duplicates_suppressed
     report.activated = sum(d.status.value == "activated" for d in evidence.deals.values())
-    open_cases = [c for cs in evidence.cases.values() for c in cs if c.state == CaseState.OPEN]
+    every_open = [c for cs in evidence.cases.values() for c in cs if c.state == CaseState.OPEN]
+    deals_closed = {f"salesforce:{o}" for o in evidence.closed}
+    open_cases = [c for c in every_open if c.deal_key in deals_closed]
     report.held = dict(Counter(c.failure_class for c in open_cases))
+    report.held_invoices = dict(
+        Counter(c.failure_class for c in every_open if c.deal_key not in deals_closed)
+    )
     clean = {f"salesforce:{o}" for o, defect in evidence.closed.items() if defect is None}
     report.held_clean = [
         f"{c.deal_key}: {c.failure_class} — {c.message[:120]}"
@@ -256,6 +262,7 @@ def _drive(
         settled=settled,
         activated=0,
         held={},
+        held_invoices={},
         held_clean=[],
         checks=[],
         injected=Injected(0, 0, 0, {}),

@@ -115,6 +115,7 @@ def _statistics(data: dict[str, Any]) -> Table:
         f"{collected['paid']} ({collected['declined_first']})",
         "workers killed": f"{len(data['kills'])}: {kills}" if kills else "0",
         "open cases by class": json.dumps(data["held"]),
+        "open invoice cases by class": json.dumps(data["held_invoices"]),
         "deals without a defect holding a case": "\n".join(data["held_clean"]) or "0",
         "phases (s)": json.dumps(data["phases"]),
         "machine": data["machine"],

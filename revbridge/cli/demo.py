@@ -2,8 +2,11 @@
 
 Starts the four sandboxes, seeds a book of business (a fraction with real-world defects),
 closes every deal in the CRM sandbox, lets revbridge pick the changes up and run the
-flows, shows progress, and prints (and optionally writes as JSON) what happened and the
-commands to look further: the exception queue and the console on the demo's database.
+flows, then moves billing's clock past every contract's start so invoices post, and has
+customers pay them (a tenth with a card that is declined). It shows progress, and prints
+(and optionally writes as JSON) what happened — deals, cases, invoices posted, carried to
+the ERP, tax and CRM, paid and failed, days sales outstanding — and the commands to look
+further: the exception queue and the console on the demo's database.
 
 Everything goes into ``--workdir``: the policy, the database and the run's log (so log
 lines never cut through the progress bar). A directory holding anything else than a
@@ -166,7 +169,9 @@ async def _run(
         app = build(settings, policy_path, erp_poll_s=0.3)
         print_estate(app.policy)
         stop = asyncio.Event()
-        worker = asyncio.create_task(run_worker(app, stop, concurrency=32, poll_s=0.2))
+        worker = asyncio.create_task(
+            run_worker(app, stop, concurrency=32, poll_s=0.2, billing_poll_s=0.5)
+        )
         catalog = catalog_from_policy(app.policy)
         out.print(f"seeding {deals} deals ({defects:.0%} with defects)…")
         manifest = await asyncio.to_thread(
@@ -180,7 +185,9 @@ async def _run(
         activated = [d.workflow_id for d in await asyncio.to_thread(_all_deals, app.engine)
                      if d.status.value == "activated"]  # fmt: skip
         await runtime.wait_finished(activated, timeout_s=30)
+        collected = await _bill(estate.urls, app.engine, seed, limit_s)
         summary = _summary(app.engine, manifest.deals, counts, elapsed)
+        summary["receivables"] = await asyncio.to_thread(_receivables, app.engine, collected)
         summary.update(
             database_url=_database_url(workdir),
             policy_file=str(policy_path.resolve()),
@@ -193,6 +200,53 @@ async def _run(
         stop.set()
         await worker
         return summary
+
+
+#: Share of customers whose card is declined in the demo (their invoices stay unpaid).
+DECLINES = 0.1
+
+
+async def _bill(urls: dict[str, str], engine: Any, seed: int, limit_s: float) -> Any:
+    """Billing's clock passes every contract's start: invoices post; customers pay, a few
+    with a card that is declined. Waits until every invoice is carried or held by a case."""
+    import random
+
+    from revbridge.chaos.billing import bill_and_collect
+    from revbridge.chaos.evidence import receivables_pending
+    from revbridge.testing.estate import SANDBOX_ENV
+
+    out.print("billing's clock passes every contract's start; customers pay their invoices…")
+    collected = await asyncio.to_thread(
+        bill_and_collect,
+        urls["stripe"],
+        SANDBOX_ENV["STRIPE_API_KEY"],
+        random.Random(seed),
+        DECLINES,
+        pay_declined=False,
+    )
+    deadline = time.monotonic() + limit_s
+    with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=out) as bar:
+        task = bar.add_task("invoices and payments to the ERP, tax and CRM")
+        while time.monotonic() < deadline:
+            pending = await asyncio.to_thread(receivables_pending, urls, engine)
+            bar.update(task, description=f"invoices still being carried: {len(pending)}")
+            if not pending:
+                break
+            await asyncio.sleep(0.5)
+    return collected
+
+
+def _receivables(engine: Any, collected: Any) -> dict[str, Any]:
+    """What billing did and what revbridge carried: invoices, payments, failures, DSO."""
+    from revbridge.service import figures
+
+    carried = figures.receivables(engine)
+    return {
+        "invoices_billed": collected.invoices,
+        "invoices_paid_by_customers": collected.paid,
+        "payments_declined": collected.declined_first,
+        **carried,
+    }
 
 
 async def _follow(engine: Any, total: int, limit_s: float) -> Counter[str]:
@@ -281,6 +335,19 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f"{summary['quote_to_order_p50_s']} s / {summary['quote_to_order_p95_s']} s",
     )
     table.add_row("wall time", f"{summary['seconds']} s ({summary['deals_per_s']} deals/s)")
+    money = summary.get("receivables")
+    if money:
+        table.add_row("invoices posted by billing", str(money["invoices_posted"]))
+        table.add_row(
+            "  carried to the ERP (invoice), tax (committed) and CRM", str(money["erp_invoices"])
+        )
+        table.add_row("invoices paid (one ERP payment each)", str(money["invoices_paid"]))
+        table.add_row(
+            "payments failed (a finance_ops case each, the CRM shows it)",
+            str(money["payment_cases"]),
+        )
+        for key, days in sorted(money["days_sales_outstanding"].items()):
+            table.add_row(f"  days sales outstanding {key}", str(days))
     out.print(table)
 
 

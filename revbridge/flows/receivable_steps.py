@@ -22,6 +22,7 @@ from revbridge.canonical import (
     EventType,
     ExternalRef,
     Invoice,
+    InvoiceStatus,
     Payment,
     PaymentStatus,
 )
@@ -205,6 +206,59 @@ async def post_erp_invoice(
     )
 
 
+@dataclass(frozen=True)
+class Carried:
+    """What earlier runs of an invoice already carried (so a later run redoes nothing)."""
+
+    posted: PostedErpInvoice | None  # the ERP invoice, once posted and checked
+    status: InvoiceStatus | None  # the invoice's status as last stored
+    payments: dict[str, ExternalRef]  # billing payment (``system:id``) → its ERP payment
+
+
+@DBOS.step()
+async def carried(invoice_key: str, erp_system: str) -> Carried:
+    def work(conn: Any) -> Carried:
+        stored = receivables.invoice(conn, invoice_key)
+        if stored is None:
+            return Carried(posted=None, status=None, payments={})
+        record = stored.invoice
+        erp = record.ref_for(erp_system)
+        posted = None
+        if erp is not None:
+            posted = PostedErpInvoice(ref=erp, number=None, total=record.total, tax=record.tax)
+        applied = {
+            p.key: ref
+            for p in receivables.payments_of_invoice(conn, invoice_key)
+            if (ref := p.payment.ref_for(erp_system)) is not None
+        }
+        return Carried(posted=posted, status=record.status, payments=applied)
+
+    return await _store(work)
+
+
+@DBOS.step()
+async def check_posted(
+    deal_key: str, invoice: BilledInvoice, posted: PostedErpInvoice
+) -> StepFailure | None:
+    """The ERP invoice holds billing's total and tax (:mod:`revbridge.rules.invoicing`)."""
+    findings = invoicing.posted_findings(invoice, posted)
+    if not findings:
+        return None
+    started = datetime.now(UTC)
+    detail = {"invoice": invoice.ref.id, "findings": findings}
+    await _store(
+        lambda conn: deals.record_step(
+            conn, deal_key, Step.POST_ERP_INVOICE, "failed", started, detail=detail
+        )
+    )
+    return StepFailure(
+        step=Step.POST_ERP_INVOICE,
+        failure_class="billing.invoice_mismatch",
+        message="; ".join(findings),
+        findings=[{"rule": "erp_invoice_matches_billing", "message": f} for f in findings],
+    )
+
+
 def canonical_invoice(
     plan: OrderPlan, billed: BilledInvoice, erp: PostedErpInvoice | None
 ) -> Invoice:
@@ -322,7 +376,9 @@ async def keep_payment(
     await _store(work)
 
 
-def canonical_payment(plan: OrderPlan, billed: BilledInvoice, paid: BilledPayment) -> Payment:
+def canonical_payment(
+    plan: OrderPlan, billed: BilledInvoice, paid: BilledPayment, erp: ExternalRef
+) -> Payment:
     return Payment(
         payment_id=paid.ref.id,
         invoice_id=billed.ref.id,
@@ -330,7 +386,7 @@ def canonical_payment(plan: OrderPlan, billed: BilledInvoice, paid: BilledPaymen
         amount=paid.amount,
         status=PaymentStatus.SUCCEEDED,
         received_at=paid.received_at,
-        external_refs=(paid.ref,),
+        external_refs=(paid.ref, erp),
     )
 
 

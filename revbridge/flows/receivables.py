@@ -32,7 +32,14 @@ from revbridge.flows.outcomes import StepFailure
 from revbridge.flows.receivable_steps import Booking
 from revbridge.flows.step_names import Step
 from revbridge.observability import tracing
-from revbridge.ports import BilledInvoice, ErpPayment, InvoiceView, OrderPlan, PostedErpInvoice
+from revbridge.ports import (
+    BilledInvoice,
+    ErpInvoice,
+    ErpPayment,
+    InvoiceView,
+    OrderPlan,
+    PostedErpInvoice,
+)
 from revbridge.rules import invoicing
 
 T = TypeVar("T")
@@ -152,21 +159,26 @@ async def _carry(run: _Run, booking: Booking, billed: BilledInvoice) -> str:
     if not billed.total.amount:  # nothing is owed (a free first period): nothing to post
         await steps.keep_invoice(booking, steps.canonical_invoice(plan, billed, None), None)
         return "nothing to post"
-    await _needs(run, Step.CHECK_INVOICE, lambda: steps.check_invoice(deal, plan, billed))
-    tax = await _needs(run, Step.INVOICE_TAX, lambda: steps.invoice_tax(deal, plan, billed))
-    document = invoicing.erp_invoice(plan, billed, tax)
-    posted = await _needs(
-        run, Step.POST_ERP_INVOICE, lambda: steps.post_erp_invoice(deal, order, document)
-    )
+    done = await steps.carried(run.key, order.system)
+    posted = done.posted
+    if posted is None:
+        await _needs(run, Step.CHECK_INVOICE, lambda: steps.check_invoice(deal, plan, billed))
+        tax = await _needs(run, Step.INVOICE_TAX, lambda: steps.invoice_tax(deal, plan, billed))
+        document = invoicing.erp_invoice(plan, billed, tax)
+        posted = await _needs(
+            run, Step.POST_ERP_INVOICE, lambda: _post_checked(deal, order, document, billed)
+        )
     record = steps.canonical_invoice(plan, billed, posted)
-    # posted first (what was paid is recorded as each payment is applied in the ERP)
-    unpaid = {"status": InvoiceStatus.POSTED, "amount_paid": Money.zero(billed.currency)}
-    await steps.keep_invoice(booking, record.model_copy(update=unpaid), None)
-    erp_payment = await _apply_payments(run, booking, plan, billed, posted)
-    if record.status is not InvoiceStatus.POSTED:
+    if done.status is None:  # posted first; what was paid is kept as payments are applied
+        unpaid = {"status": InvoiceStatus.POSTED, "amount_paid": Money.zero(billed.currency)}
+        await steps.keep_invoice(booking, record.model_copy(update=unpaid), None)
+    applied = await _apply_payments(run, booking, plan, billed, posted, done.payments)
+    if record.status is not InvoiceStatus.POSTED and record.status != done.status:
         await steps.keep_invoice(booking, record, billed.paid_at)
-    view = _view(billed, posted, erp_payment)
-    await _needs(run, Step.SHOW_INVOICE, lambda: steps.show_invoice(booking, view))
+    changed = record.status != done.status or len(applied) > len(done.payments)
+    if changed or billed.failure is not None:
+        view = _view(billed, posted, applied[-1] if applied else None)
+        await _needs(run, Step.SHOW_INVOICE, lambda: steps.show_invoice(booking, view))
     if billed.status is InvoiceStatus.PAID:
         await entitlements.activate(
             booking.deal_key, booking.correlation_id, plan, "first_invoice_paid"
@@ -178,16 +190,33 @@ async def _carry(run: _Run, booking: Booking, billed: BilledInvoice) -> str:
     return str(billed.status)
 
 
+async def _post_checked(
+    deal: str, order: ExternalRef, document: ErpInvoice, billed: BilledInvoice
+) -> PostedErpInvoice | StepFailure:
+    """The ERP invoice (posted, or found with what it holds now) if it holds billing's
+    total and tax; a retry reads it again."""
+    posted = await steps.post_erp_invoice(deal, order, document)
+    if isinstance(posted, StepFailure):
+        return posted
+    mismatch = await steps.check_posted(deal, billed, posted)
+    return posted if mismatch is None else mismatch
+
+
 async def _apply_payments(
     run: _Run,
     booking: Booking,
     plan: OrderPlan,
     billed: BilledInvoice,
     posted: PostedErpInvoice,
-) -> ExternalRef | None:
-    """Each payment collected, applied once to the ERP invoice; the last one's ERP id."""
-    last = None
+    done: dict[str, ExternalRef],
+) -> list[ExternalRef]:
+    """Each payment collected, applied once to the ERP invoice (``done``: by an earlier
+    run); their ERP payments, in order."""
+    applied = []
     for paid in billed.payments:
+        if str(paid.ref) in done:
+            applied.append(done[str(paid.ref)])
+            continue
         if str(paid.amount.currency) != billed.currency:
             await _handle(
                 run,
@@ -205,10 +234,11 @@ async def _apply_payments(
             received_on=paid.received_at.date(),
             memo=f"billing payment {paid.ref.id} for invoice {billed.number or billed.ref.id}",
         )
-        last = await _needs(run, Step.RECORD_PAYMENT, _recorder(booking, posted, payment))
-        record = steps.canonical_payment(plan, billed, paid)
+        erp = await _needs(run, Step.RECORD_PAYMENT, _recorder(booking, posted, payment))
+        record = steps.canonical_payment(plan, billed, paid, erp)
         await steps.keep_payment(booking, str(billed.ref), record, posted.ref)
-    return last
+        applied.append(erp)
+    return applied
 
 
 def _recorder(

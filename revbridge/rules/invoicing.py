@@ -13,6 +13,9 @@ silently posted invoice:
 - usage (metered) lines bill what was used: any amount, in the currency;
 - the lines add up to the invoice's amount before tax.
 
+:func:`posted_findings` checks the ERP invoice once posted: its total and tax are
+billing's, to the cent (a difference is a case; the invoice is not announced as posted).
+
 :func:`erp_invoice` is the ERP invoice for a checked billing invoice: its lines bill the
 order lines they name, with the tax the tax engine recorded for the invoice. Usage is
 billed beyond the order (what was used, not what was ordered): its lines name the
@@ -24,9 +27,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from revbridge.canonical import Money, OrderLine
-from revbridge.ports import BilledInvoice, ErpInvoice, ErpInvoiceLine, OrderPlan, TaxQuote
+from revbridge.ports import (
+    BilledInvoice,
+    ErpInvoice,
+    ErpInvoiceLine,
+    OrderPlan,
+    PostedErpInvoice,
+    TaxQuote,
+)
 
-__all__ = ["erp_invoice", "invoice_findings"]
+__all__ = ["erp_invoice", "invoice_findings", "posted_findings", "tax_findings"]
 
 
 def _order_lines(plan: OrderPlan) -> dict[str, tuple[int, OrderLine]]:
@@ -79,6 +89,16 @@ def tax_findings(invoice: BilledInvoice, tax: TaxQuote) -> list[str]:
             f"the tax engine recorded {tax.total_tax}"
         ]
     return []
+
+
+def posted_findings(invoice: BilledInvoice, posted: PostedErpInvoice) -> list[str]:
+    """The ERP invoice must hold what billing invoiced, to the cent."""
+    found = []
+    if posted.total != invoice.total:
+        found.append(f"ERP invoice {posted.ref.id} totals {posted.total}, billing {invoice.total}")
+    if posted.tax != invoice.tax:
+        found.append(f"ERP invoice {posted.ref.id} taxes {posted.tax}, billing {invoice.tax}")
+    return found
 
 
 def erp_invoice(plan: OrderPlan, invoice: BilledInvoice, tax: TaxQuote) -> ErpInvoice:

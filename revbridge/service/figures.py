@@ -20,14 +20,17 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from revbridge.cases.model import CaseState, Owner
 from revbridge.config.policy import Sla
 from revbridge.observability.business_metrics import (
     BusinessCollector,
     Sample,
+    days_sales_outstanding,
     elapsed,
     invoice_to_cash_samples,
     order_to_invoice_samples,
@@ -37,7 +40,7 @@ from revbridge.observability.business_metrics import (
 from revbridge.service.database import Database
 from revbridge.store import alerts
 from revbridge.store.deals import Status
-from revbridge.store.tables import deal_steps, deals, exception_cases
+from revbridge.store.tables import deal_steps, deals, exception_cases, invoices
 
 #: Window name → (length, bucket).
 WINDOWS: dict[str, tuple[timedelta, timedelta]] = {
@@ -248,3 +251,28 @@ def _overview(conn: Connection, sla: Sla, window: str, now: datetime) -> Overvie
         series=latency_series(conn, sla, start, now, step),
         alerts=firing_alerts(conn),
     )
+
+
+def receivables(database: Database, now: datetime | None = None) -> dict[str, Any]:
+    """Invoices and payments as carried: posted (something owed), in the ERP, paid, held by
+    a payment failure, and days sales outstanding per legal entity and currency."""
+    with database.connect() as conn:
+        rows = conn.execute(select(invoices.c.status, invoices.c.total, invoices.c.canonical)).all()
+        failed = conn.execute(
+            select(func.count())
+            .select_from(exception_cases)
+            .where(
+                exception_cases.c.state == "open",
+                exception_cases.c.failure_class == "payments.failed",
+            )
+        ).scalar_one()
+        dso = days_sales_outstanding(conn, now or datetime.now(UTC))
+    owed = [row for row in rows if Decimal(row.total) > 0]
+    in_erp = [row for row in owed if len((row.canonical or {}).get("external_refs") or []) > 1]
+    return {
+        "invoices_posted": len(owed),
+        "erp_invoices": len(in_erp),
+        "invoices_paid": sum(row.status == "paid" for row in owed),
+        "payment_cases": int(failed),
+        "days_sales_outstanding": {f"{e} {c}": str(d) for (e, c), d in sorted(dso.items())},
+    }

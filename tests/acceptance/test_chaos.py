@@ -101,8 +101,17 @@ def _second_erp_customer_a_lost_payment_and_an_edited_audit_row(
     )
     assert second.status_code == 204, second.text
     payment = next(iter(customers["records"]["customerPayment"].values()))
-    deleted = httpx.delete(f"{netsuite}/customerPayment/{payment['id']}", headers=auth, timeout=30)
-    assert deleted.status_code == 204, deleted.text
+    for _ in range(20):  # through the run's faults, as any other client
+        try:
+            deleted = httpx.delete(
+                f"{netsuite}/customerPayment/{payment['id']}", headers=auth, timeout=30
+            )
+        except httpx.TransportError:
+            continue  # answer lost after commit: the next try finds it gone
+        if deleted.status_code in (204, 404):
+            break
+    else:
+        raise AssertionError("the payment could not be deleted")
     with engine.begin() as conn:
         conn.execute(text("UPDATE rb_audit_log SET actor = 'mallory' WHERE seq = 1"))
 
