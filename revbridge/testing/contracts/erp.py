@@ -13,7 +13,16 @@ import pytest
 
 from revbridge.canonical import Customer, ExternalRef, Order
 from revbridge.errors import ConflictError, DataError, NotFoundError
-from revbridge.ports import ErpOrderState, ErpPort, OrderPlan, TaxQuote
+from revbridge.ports import (
+    ErpOrderState,
+    ErpPayment,
+    ErpPort,
+    OrderPlan,
+    PostedErpInvoice,
+    TaxQuote,
+)
+from revbridge.rules.invoicing import erp_invoice
+from revbridge.testing.contracts.billed import billed_in_full, invoice_tax
 from revbridge.testing.contracts.harness import eventually, expect, required, run
 
 #: What an order reads as while the ERP has not decided on it, or once it accepted it.
@@ -33,6 +42,14 @@ class ErpRecords(Protocol):
 
     def orders_for(self, order: Order) -> list[ExternalRef]:
         """The sales orders standing for ``order``: by its id or by the deal it came from."""
+        ...
+
+    def invoices_for(self, external_id: str) -> list[ExternalRef]:
+        """The invoices standing for the billing invoice ``external_id``."""
+        ...
+
+    def payments_for(self, external_id: str) -> list[ExternalRef]:
+        """The customer payments standing for the billing payment ``external_id``."""
         ...
 
 
@@ -170,6 +187,43 @@ class ErpPortContract:
             (ErpOrderState.CLOSED, ErpOrderState.CLOSED),
             "the order's state after closing it once, then twice",
         )
+
+    def test_an_invoice_and_its_payment_posted_twice_are_one_each(
+        self,
+        adapter: ErpPort,
+        order_plan: OrderPlan,
+        order_tax: TaxQuote | None,
+        erp_records: ErpRecords,
+    ) -> None:
+        """The sales order billed once for a billing invoice, however often it is posted;
+        one payment applied to it, however often it is recorded."""
+        billed = billed_in_full(order_plan, f"in_{order_plan.order.order_id}", order_tax)
+        document = erp_invoice(order_plan, billed, invoice_tax(order_plan, order_tax))
+        payment = ErpPayment(
+            external_id=f"inpay_{order_plan.order.order_id}",
+            amount=billed.total,
+            received_on=document.issued_on,
+            memo="contract suite",
+        )
+
+        async def twice() -> tuple[PostedErpInvoice, PostedErpInvoice, ExternalRef, ExternalRef]:
+            customer = (await book_customers(adapter, order_plan))[-1]
+            order = await adapter.submit_sales_order(order_plan, customer, order_tax)
+            await eventually(
+                lambda: adapter.get_order_state(order), lambda s: s is ErpOrderState.ACCEPTED
+            )
+            first = await adapter.post_invoice(order, document)
+            again = await adapter.post_invoice(order, document)
+            paid = await adapter.record_payment(first.ref, payment)
+            return first, again, paid, await adapter.record_payment(first.ref, payment)
+
+        first, again, paid, paid_again = run(twice, adapter)
+
+        expect(again, first, "the invoice posted again")
+        expect(first.total, billed.total, "the ERP invoice's total")
+        expect(erp_records.invoices_for(billed.ref.id), [first.ref], "the ERP's invoices")
+        expect(paid_again, paid, "the payment recorded again")
+        expect(erp_records.payments_for(payment.external_id), [paid], "the ERP's payments")
 
     def test_an_unknown_order_is_not_found(
         self, adapter: ErpPort, unknown_order: ExternalRef

@@ -204,6 +204,19 @@ class NetSuiteRecords:
             if r.get("externalId") == order.order_id or r.get("otherRefNum") == order.source.id
         ]
 
+    def invoices_for(self, external_id: str) -> list[ExternalRef]:
+        return self._by_external_id("invoice", external_id)
+
+    def payments_for(self, external_id: str) -> list[ExternalRef]:
+        return self._by_external_id("customerPayment", external_id)
+
+    def _by_external_id(self, record_type: str, external_id: str) -> list[ExternalRef]:
+        return [
+            ExternalRef(system="netsuite", id=str(r["id"]))
+            for r in self.estate.state("netsuite")["records"].get(record_type, {}).values()
+            if r.get("externalId") == external_id
+        ]
+
 
 @dataclass
 class StripeRecords:
