@@ -17,9 +17,16 @@ from typing import Protocol
 
 import pytest
 
-from revbridge.canonical import ExternalRef
+from revbridge.canonical import ExternalRef, InvoiceStatus, Money
 from revbridge.errors import NotFoundError
-from revbridge.ports import ChangeFeedPort, ClosedWonChange, CrmPort, DealPackage, DealStatus
+from revbridge.ports import (
+    ChangeFeedPort,
+    ClosedWonChange,
+    CrmPort,
+    DealPackage,
+    DealStatus,
+    InvoiceView,
+)
 from revbridge.testing.contracts.harness import expect, required, run
 
 #: Safety stop for reading a feed to its end: no suite's sandbox holds this many pages.
@@ -43,6 +50,14 @@ class CrmRecords(Protocol):
 
     def deal_status(self, deal: ExternalRef) -> str | None:
         """The integration status written on the deal, None when there is none."""
+        ...
+
+    def invoices_shown(self, deal: ExternalRef) -> list[tuple[str, str]]:
+        """(billing invoice id, status shown) of each invoice shown on the deal."""
+        ...
+
+    def stamp(self, deal: ExternalRef) -> str | None:
+        """What the deal shows of why it is held, None when nothing."""
         ...
 
 
@@ -162,6 +177,44 @@ class CrmPortContract:
         assert after.is_won, "writing back a status unmade the win"
         expect(after.order.lines, before.order.lines, "the lines after writing back")
         expect(after.order.contract, before.order.contract, "the contract after writing back")
+
+    def test_an_invoice_shown_twice_is_one_record_with_the_later_status(
+        self, adapter: CrmPort, closed_won_deal: SeededDeal, crm_records: CrmRecords
+    ) -> None:
+        deal = closed_won_deal.deal
+        posted = _invoice_view(deal, InvoiceStatus.POSTED)
+        paid = posted.model_copy(
+            update={
+                "status": InvoiceStatus.PAID,
+                "amount_paid": posted.total,
+                "amount_remaining": Money.zero(posted.total.currency),
+                "paid_on": date(2027, 1, 20),
+            }
+        )
+
+        async def in_turn() -> None:
+            await adapter.show_invoice(deal, posted)
+            await adapter.show_invoice(deal, posted)
+            await adapter.show_invoice(deal, paid)
+
+        run(in_turn, adapter)
+
+        expect(crm_records.invoices_shown(deal), [(posted.invoice.id, "Paid")], "invoices shown")
+
+    def test_a_stamp_shows_then_clears(
+        self, adapter: CrmPort, closed_won_deal: SeededDeal, crm_records: CrmRecords
+    ) -> None:
+        deal = closed_won_deal.deal
+        text = "Exception \N{EM DASH} payment declined (finance_ops)"
+
+        async def stamped() -> str | None:
+            await adapter.stamp_exception(deal, text)
+            shown = crm_records.stamp(deal)
+            await adapter.stamp_exception(deal, None)
+            return shown
+
+        expect(run(stamped, adapter), text, "the stamp while a case is open")
+        expect(crm_records.stamp(deal), None, "the stamp once cleared")
 
     def test_a_later_status_replaces_the_earlier_one(
         self, adapter: CrmPort, closed_won_deal: SeededDeal, crm_records: CrmRecords
@@ -314,6 +367,21 @@ async def read_to_end(
             return changes, position
         position = reached
     raise AssertionError(f"the feed still advances after {MAX_PAGES} pages")
+
+
+def _invoice_view(deal: ExternalRef, status: InvoiceStatus) -> InvoiceView:
+    total = Money.of("1200.00", "GBP")
+    return InvoiceView(
+        invoice=ExternalRef(system="billing", id=f"in_{deal.id}"),
+        number=f"INV-{deal.id[-6:]}",
+        status=status,
+        total=total,
+        tax=Money.of("200.00", "GBP"),
+        amount_paid=Money.zero("GBP"),
+        amount_remaining=total,
+        due_date=date(2027, 1, 31),
+        issued_on=date(2027, 1, 1),
+    )
 
 
 def _booked(deal: ExternalRef) -> DealStatus:

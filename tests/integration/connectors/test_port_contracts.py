@@ -171,11 +171,26 @@ class SalesforceRecords:
     estate: LocalEstate
 
     def deal_status(self, deal: ExternalRef) -> str | None:
+        status = self._opportunity(deal).get("Integration_Status__c")
+        return None if status is None else str(status)
+
+    def invoices_shown(self, deal: ExternalRef) -> list[tuple[str, str]]:
+        records = self.estate.state("salesforce")["records"].get("Billing_Invoice__c") or []
+        return [
+            (str(r["Billing_Invoice_Id__c"]), str(r["Status__c"]))
+            for r in records
+            if r.get("Opportunity__c") == deal.id
+        ]
+
+    def stamp(self, deal: ExternalRef) -> str | None:
+        stamp = self._opportunity(deal).get("Integration_Exception__c")
+        return None if stamp is None else str(stamp)
+
+    def _opportunity(self, deal: ExternalRef) -> dict[str, Any]:
         for record in self.estate.state("salesforce")["records"]["Opportunity"]:
             if record["Id"] == deal.id:
-                status = record.get("Integration_Status__c")
-                return None if status is None else str(status)
-        return None
+                return dict(record)
+        return {}
 
 
 @dataclass
