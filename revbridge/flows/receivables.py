@@ -112,11 +112,13 @@ async def _settle(run: _Run, at: float) -> str:
         return "not revbridge's"
     if billed.status is InvoiceStatus.DRAFT:
         return "draft"
+    waited = False
     while not await steps.take_invoice_turn(run.key, run.workflow_id, at):
+        waited = True
         await runtime.wait_for_turn(DEAL_RECHECK_S)
     try:
-        # a run that waited for its turn reads what the runs before it left
-        billed = await _needs(run, Step.READ_INVOICE, lambda: steps.read_invoice(run.invoice))
+        if waited:  # read what the runs before it left
+            billed = await _needs(run, Step.READ_INVOICE, lambda: steps.read_invoice(run.invoice))
         outcome = await _carry(run, booking, billed)
     finally:
         following = await steps.give_invoice_turn(run.key, run.workflow_id)

@@ -24,13 +24,15 @@ pytestmark = pytest.mark.chaos
 
 
 def _chaos(tmp_path: Path, *args: str) -> tuple[str, dict[str, Any]]:
-    """Run ``revbridge chaos``; it gives up waiting (and reports) before pytest's timeout."""
+    """Run ``revbridge chaos``; it gives up waiting (and reports) before pytest's timeout:
+    at most 160 s for the deals to settle, 160 s for their invoices, 60 s for the last
+    workflows."""
     report = tmp_path / "chaos.json"
     result = subprocess.run(
-        [REVBRIDGE, "chaos", *args, "--timeout", "220", "--json", str(report)],
+        [REVBRIDGE, "chaos", *args, "--timeout", "160", "--json", str(report)],
         capture_output=True,
         text=True,
-        timeout=290,
+        timeout=450,
         check=False,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
@@ -56,13 +58,13 @@ def _assert_real_chaos(stdout: str, report: dict[str, Any], deals: int, kills: i
     assert report["duplicates_suppressed"] > 0
 
 
-def test_200_deals_on_sqlite_with_faults_duplicates_and_kills_keep_every_invariant(
+def test_150_deals_on_sqlite_with_faults_duplicates_and_kills_keep_every_invariant(
     tmp_path: Path,
 ) -> None:
-    stdout, report = _chaos(tmp_path, "--deals", "200", "--kills", "3")
-    _assert_real_chaos(stdout, report, 200, 3)
+    stdout, report = _chaos(tmp_path, "--deals", "150", "--kills", "3")
+    _assert_real_chaos(stdout, report, 150, 3)
     assert report["workers"] == 1
-    assert report["collected"]["paid"] == report["collected"]["invoices"] > 150
+    assert report["collected"]["paid"] == report["collected"]["invoices"] > 100
     assert report["collected"]["declined_first"] > 0
 
 
@@ -71,9 +73,9 @@ def test_two_workers_on_postgres_killed_and_restarted_keep_every_invariant(
     tmp_path: Path, database_url: str
 ) -> None:
     stdout, report = _chaos(
-        tmp_path, "--deals", "60", "--kills", "2", "--database-url", database_url
+        tmp_path, "--deals", "50", "--kills", "2", "--database-url", database_url
     )
-    _assert_real_chaos(stdout, report, 60, 2)
+    _assert_real_chaos(stdout, report, 50, 2)
     assert (report["workers"], report["database"]) == (2, "postgresql")
 
 

@@ -44,6 +44,8 @@ from revbridge.ports import (
 
 Record = dict[str, Any]
 MISSING_PRICE_TTL_S = 60.0
+#: Subscriptions whose items an adapter keeps (the oldest read is dropped beyond).
+ITEMS_CACHED = 10_000
 #: Share of one second's rate kept as burst: Stripe's limiter allows about one second of
 #: requests at once, and requests bunch up on their way to it.
 BURST_SHARE = 0.5
@@ -86,6 +88,9 @@ class StripeBilling:
         self._prices = _PriceBook()
         self._meters: dict[str, Record] = {}  # billing meters by id, read once
         self._rates: dict[str, str] = {}  # Stripe Tax Rate ids by rate key
+        #: Subscription items by subscription (the order line id in their metadata never
+        #: changes); read again when an invoice names an item not seen yet.
+        self._items: dict[str, dict[str, Record]] = {}
 
     @property
     def http(self) -> HttpCaller:
@@ -202,15 +207,22 @@ class StripeBilling:
             }
         items: dict[str, Record] = {}
         subscription = _subscription_of(record)
-        if subscription is not None and any(
-            invoices.subscription_item_of(line) for line in invoices.lines_of(record)
-        ):
-            for item in await self.client.every(
-                "/v1/subscription_items",
-                operation="subscription_items.list",
-                query=[("subscription", subscription)],
-            ):
-                items[str(item["id"])] = item
+        wanted = {invoices.subscription_item_of(line) for line in invoices.lines_of(record)}
+        wanted.discard(None)
+        if subscription is not None and wanted:
+            items = self._items.get(subscription, {})
+            if not wanted <= items.keys():  # new items since last read (or never read)
+                items = {
+                    str(item["id"]): item
+                    for item in await self.client.every(
+                        "/v1/subscription_items",
+                        operation="subscription_items.list",
+                        query=[("subscription", subscription)],
+                    )
+                }
+                self._items[subscription] = items
+                if len(self._items) > ITEMS_CACHED:
+                    del self._items[next(iter(self._items))]  # the oldest read
         payments: list[Record] = []
         if record.get("amount_paid") or record.get("attempt_count"):
             payments = await self.client.every(
