@@ -123,7 +123,8 @@ def owed(invoice: Record) -> bool:
 
 def receivables_pending(urls: dict[str, str], engine: Engine) -> list[str]:
     """Invoices billing issued for revbridge's deals that revbridge has not carried to
-    the state billing shows (posted, or paid) and that hold no open case."""
+    the state billing shows (posted, or paid) and that hold no open case; an invoice whose
+    collection failed is pending until its case is open."""
     stripe = sandbox_state(urls["stripe"])
     with engine.connect() as conn:
         carried = _carried(conn)
@@ -134,8 +135,11 @@ def receivables_pending(urls: dict[str, str], engine: Engine) -> list[str]:
         deal = booked.get(invoice_correlation(invoice) or "")
         if deal is None or deal.status.value != "activated" or not owed(invoice):
             continue
+        if f"stripe:{invoice['id']}" in held:
+            continue
         wanted = "paid" if invoice["status"] == "paid" else "posted"
-        if carried.get(invoice["id"]) != wanted and f"stripe:{invoice['id']}" not in held:
+        failed = invoice["status"] == "open" and Decimal(invoice.get("attempt_count") or 0) > 0
+        if carried.get(invoice["id"]) != wanted or failed:  # a failed one: until its case
             pending.append(invoice["id"])
     return pending
 

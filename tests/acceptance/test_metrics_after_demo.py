@@ -92,6 +92,14 @@ def test_metrics_after_the_demo_match_the_store(
             .select_from(exception_cases)
             .where(exception_cases.c.state == CaseState.OPEN)
         ).scalar_one()
+        held_deals = conn.execute(
+            select(func.count())
+            .select_from(exception_cases)
+            .where(
+                exception_cases.c.state == CaseState.OPEN,
+                exception_cases.c.deal_key.in_(select(deals.c.deal_key)),
+            )
+        ).scalar_one()
     engine.dispose()
     summary = json.loads((tmp_path / "summary.json").read_text())
 
@@ -113,4 +121,8 @@ def test_metrics_after_the_demo_match_the_store(
     assert open_cases == summary["open_cases"]
     assert count.value == activated
     assert sum(s.value for s in open_gauges) == open_cases
-    assert activated + open_cases == DEALS  # every deal settled one way or the other
+    assert activated + held_deals == DEALS  # every deal settled one way or the other
+    money = summary["receivables"]
+    assert money["invoices_posted"] == money["erp_invoices"] > 0
+    assert money["invoices_paid"] + money["payment_cases"] == money["invoices_posted"]
+    assert open_cases == held_deals + money["payment_cases"]

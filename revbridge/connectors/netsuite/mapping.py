@@ -333,14 +333,14 @@ def invoice_lines(
                 code="UNKNOWN_ORDER_LINE",
             )
         lines.append(record)
-        if line.tax.amount:
-            details.append(
-                {
-                    "taxDetailsReference": line.line_id,
-                    "taxBasis": json_number(line.amount.amount),
-                    "taxAmount": json_number(line.tax.amount),
-                }
-            )
+        # every line, untaxed ones too: the invoice's tax is billing's, never the order's
+        details.append(
+            {
+                "taxDetailsReference": line.line_id,
+                "taxBasis": json_number(line.amount.amount),
+                "taxAmount": json_number(line.tax.amount),
+            }
+        )
     return lines, details
 
 
@@ -368,9 +368,8 @@ def invoice_body(
         body["otherRefNum"] = invoice.number
     if invoice.due_on is not None:
         body["dueDate"] = invoice.due_on.isoformat()
-    if details:
-        body["taxDetailsOverride"] = True
-        body["taxDetails"] = {"items": details}
+    body["taxDetailsOverride"] = True
+    body["taxDetails"] = {"items": details}
     return body
 
 

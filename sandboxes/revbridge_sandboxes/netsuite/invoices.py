@@ -233,6 +233,8 @@ def _inherited_details(order: Record, lines: list[Record]) -> list[Record]:
     order_lines = {line["line"]: line for line in order["item"]}
     out = []
     for line in lines:
+        if line.get("orderLine") is None:
+            continue  # a line beyond the order carries no tax of the order's
         ref = line.get("taxDetailsReference")
         ordered = decimal(order_lines[line["orderLine"]].get("amount"))
         share = decimal(line["amount"]) / ordered if ordered else Decimal(0)

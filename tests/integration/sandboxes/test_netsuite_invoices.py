@@ -254,6 +254,37 @@ def test_an_invoice_of_an_overriding_order_takes_its_tax_in_proportion(ns: httpx
     assert (invoice["taxTotal"], invoice["total"]) == (495.0, 6495.0)
 
 
+def test_a_line_beyond_the_order_is_added_to_the_invoice_and_bills_nothing_of_the_order(
+    ns: httpx.Client,
+) -> None:
+    """Usage billed in arrears: an item line named by ``item``, beside an order line, on an
+    order that overrides tax (the added line takes none of the order's tax)."""
+    order_id = new_order(ns)
+    patched = ns.patch(
+        f"{REC}/salesOrder/{order_id}",
+        json={
+            "taxDetailsOverride": True,
+            "item": {"items": [{"line": 1, "taxDetailsReference": "r1"}]},
+            "taxDetails": {
+                "items": [{"taxDetailsReference": "r1", "taxBasis": 12000, "taxAmount": 990}]
+            },
+        },
+    )
+    assert patched.status_code == 204, patched.text
+    usage = {"item": {"externalId": "SVC-IMPLEMENTATION"}, "quantity": 1000, "amount": 80}
+    body = {
+        "externalId": "in_usage",
+        "item": {"items": [{"orderLine": 1, "quantity": 1, "amount": 6000}, usage]},
+    }
+
+    assert transform(ns, order_id, body).status_code == 204, "transformed with the usage line"
+
+    invoice = read(ns, "invoice/eid:in_usage")
+    assert [line.get("orderLine") for line in invoice["item"]["items"]] == [1, None]
+    assert (invoice["subtotal"], invoice["taxTotal"]) == (6080.0, 495.0)
+    assert order_line(ns, order_id, 2)["amountBilled"] == 0
+
+
 def test_a_transform_whose_answer_is_lost_leaves_one_invoice_found_by_external_id(
     ns: httpx.Client,
 ) -> None:
