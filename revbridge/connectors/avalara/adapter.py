@@ -106,12 +106,6 @@ class AvalaraTax:
             if error.code != ALREADY_CANCELLED:
                 raise
 
-    async def commit_tax(self, document: ExternalRef, entity: EntityContext) -> None:
-        """When the invoice posts: commit the document if the policy commits documents."""
-        if not (self.commit_documents and self.records_documents):
-            return
-        await self.client.commit(entity.tax_company_code, document.id, self.document_type)
-
     async def invoice_tax(self, plan: OrderPlan, invoice: BilledInvoice) -> TaxQuote:
         """Record the posted invoice's tax under ``inv:<invoice id>`` (``createoradjust``,
         so a repeat adjusts the one document), committed when the policy commits documents.

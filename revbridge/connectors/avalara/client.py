@@ -124,12 +124,6 @@ class AvalaraClient:
             company_code, code, document_type, "void", {"code": "DocVoided"}
         )
 
-    async def commit(self, company_code: str, code: str, document_type: str) -> Record:
-        """``POST …/commit``: the document becomes ``Committed`` (reported in returns)."""
-        return await self._document_action(
-            company_code, code, document_type, "commit", {"commit": True}
-        )
-
     async def aclose(self) -> None:
         await self.http.aclose()
 

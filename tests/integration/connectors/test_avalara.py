@@ -28,6 +28,7 @@ from revbridge.connectors.avalara.mapping import document_code, fit, json_number
 from revbridge.connectors.http import CallRecord
 from revbridge.errors import AuthError, ConfigError, ConnectorError, DataError, RetryableError
 from revbridge.ports import EntityContext, LineMapping, OrderPlan, TaxQuote
+from revbridge.testing.contracts.billed import billed_in_full
 from revbridge.testing.factories import (
     CORRELATION_ID,
     OPPORTUNITY,
@@ -390,22 +391,34 @@ def test_void_whose_answer_was_lost_succeeds_on_retry(sandbox: str) -> None:
     assert document(sandbox)["status"] == "Cancelled"
 
 
-def test_commit_tax_commits_only_when_the_policy_commits(sandbox: str) -> None:
+def test_an_invoice_is_its_own_document_committed_only_when_the_policy_commits(
+    sandbox: str,
+) -> None:
+    """Each posted invoice: one document ``inv:<id>`` with the invoice's tax per line,
+    committed (or left saved); sent again, still one document; the order's quote stays."""
     committing = build("avalara", system(sandbox), ENV)
     keeping = build("avalara", system(sandbox, options={"commit_documents": False}), ENV)
-    ref = ExternalRef(system="avalara", id="tax:ord_uk_0001")
+    plan = uk_plan()
+    invoices = [billed_in_full(plan, name) for name in ("in_kept", "in_committed")]
 
-    async def quote_and_commit() -> list[str]:
-        seen = []
-        await keeping.quote_tax(uk_plan())
-        await keeping.commit_tax(ref, UK)
-        seen.append(document(sandbox)["status"])
-        await committing.commit_tax(ref, UK)
-        seen.append(document(sandbox)["status"])
+    async def post() -> tuple[TaxQuote, TaxQuote, TaxQuote]:
+        await committing.quote_tax(plan)
+        kept = await keeping.invoice_tax(plan, invoices[0])
+        committed = await committing.invoice_tax(plan, invoices[1])
+        again = await committing.invoice_tax(plan, invoices[1])
         await keeping.aclose()
-        return seen
+        return kept, committed, again
 
-    assert run(committing, quote_and_commit) == ["Saved", "Committed"]
+    kept, committed, again = run(committing, post)
+
+    documents = {t["code"]: t for t in state(sandbox)["transactions"]}
+    assert documents["tax:ord_uk_0001"]["status"] == "Saved"
+    assert documents[kept.document.id]["status"] == "Saved"
+    assert documents[committed.document.id]["status"] == "Committed"
+    assert len(documents) == 3
+    assert again == committed
+    assert committed.total_tax == Money.total(committed.line_tax.values(), "GBP")
+    assert committed.total_tax.amount == Decimal(str(documents[committed.document.id]["totalTax"]))
 
 
 # -- errors -----------------------------------------------------------------------------------
