@@ -133,6 +133,43 @@ class LoopLock:
         return lock
 
 
+class SigningTransport(httpx.AsyncBaseTransport):
+    """Signs each outgoing request (:meth:`sign`, per scheme), then hands it to an HTTP
+    transport of the running loop: connection pools belong to one event loop, so one inner
+    transport is kept per loop."""
+
+    def __init__(
+        self,
+        *,
+        inner: Callable[[], httpx.AsyncBaseTransport] = httpx.AsyncHTTPTransport,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._make_inner = inner
+        self._clock = clock
+        self._inner: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, httpx.AsyncBaseTransport
+        ] = weakref.WeakKeyDictionary()
+
+    def sign(self, request: httpx.Request) -> None:
+        raise NotImplementedError
+
+    def _transport(self) -> httpx.AsyncBaseTransport:
+        loop = asyncio.get_running_loop()
+        transport = self._inner.get(loop)
+        if transport is None:
+            transport = self._inner[loop] = self._make_inner()
+        return transport
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.sign(request)
+        return await self._transport().handle_async_request(request)
+
+    async def aclose(self) -> None:
+        transport = self._inner.pop(asyncio.get_running_loop(), None)
+        if transport is not None:
+            await transport.aclose()
+
+
 @dataclass
 class HttpCaller:
     system: str

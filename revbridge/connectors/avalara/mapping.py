@@ -207,22 +207,27 @@ def _amount(record: Mapping[str, Any], key: str, currency: str) -> Money:
     return Money.of(value, currency)
 
 
+def _answered_lines(record: Mapping[str, Any], currency: str, what: str) -> dict[str, Any]:
+    """The lines AvaTax answered, by line number, once its currency is checked."""
+    answered = str(record.get("currencyCode") or currency)
+    if answered != currency:
+        raise PermanentError(
+            f"AvaTax computed in {answered}, {what} is in {currency}", code="CurrencyMismatch"
+        )
+    lines = record.get("lines")
+    return {
+        str(line.get("lineNumber")): line
+        for line in (lines if isinstance(lines, list) else [])
+        if isinstance(line, dict)
+    }
+
+
 def quote_from_transaction(
     system: str, record: Mapping[str, Any], plan: OrderPlan, code: str
 ) -> TaxQuote:
     """The tax AvaTax computed for document ``code``, per order line and in total."""
     currency = str(plan.order.currency)
-    answered = str(record.get("currencyCode") or currency)
-    if answered != currency:
-        raise PermanentError(
-            f"AvaTax computed in {answered}, the order is in {currency}", code="CurrencyMismatch"
-        )
-    lines = record.get("lines")
-    by_number = {
-        str(line.get("lineNumber")): line
-        for line in (lines if isinstance(lines, list) else [])
-        if isinstance(line, dict)
-    }
+    by_number = _answered_lines(record, currency, "the order")
     line_tax: dict[str, Money] = {}
     for line in plan.order.lines:
         taxed = by_number.get(line_number(line))
@@ -293,17 +298,7 @@ def invoice_tax_from_transaction(
 ) -> TaxQuote:
     """The tax AvaTax recorded for the invoice, per billed line (by order line id)."""
     currency = invoice.currency
-    answered = str(record.get("currencyCode") or currency)
-    if answered != currency:
-        raise PermanentError(
-            f"AvaTax computed in {answered}, the invoice is in {currency}", code="CurrencyMismatch"
-        )
-    lines = record.get("lines")
-    by_number = {
-        str(line.get("lineNumber")): line
-        for line in (lines if isinstance(lines, list) else [])
-        if isinstance(line, dict)
-    }
+    by_number = _answered_lines(record, currency, "the invoice")
     line_tax: dict[str, Money] = {}
     for index, line in enumerate(invoice.lines, start=1):
         taxed = by_number.get(invoice_line_number(line, index))

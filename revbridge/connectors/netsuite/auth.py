@@ -12,18 +12,18 @@ does not mint or refresh it, so a refused token is an authentication failure.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
 import secrets
 import time
-import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote
 
 import httpx
+
+from revbridge.connectors.http import SigningTransport
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -107,11 +107,9 @@ def form_params(request: httpx.Request) -> list[tuple[str, str]]:
     return parse_qsl(request.content.decode("latin-1"), keep_blank_values=True)
 
 
-class TbaSigningTransport(httpx.AsyncBaseTransport):
-    """Signs each outgoing request, then hands it to an HTTP transport of the running loop.
-
-    Connection pools belong to one event loop, so one inner transport is kept per loop.
-    """
+class TbaSigningTransport(SigningTransport):
+    """Signs each outgoing request with OAuth 1.0a TBA (a fresh nonce and timestamp), then
+    hands it to an HTTP transport of the running loop."""
 
     def __init__(
         self,
@@ -120,12 +118,8 @@ class TbaSigningTransport(httpx.AsyncBaseTransport):
         inner: Callable[[], httpx.AsyncBaseTransport] = httpx.AsyncHTTPTransport,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__(inner=inner, clock=clock)
         self._credentials = credentials
-        self._make_inner = inner
-        self._clock = clock
-        self._inner: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, httpx.AsyncBaseTransport
-        ] = weakref.WeakKeyDictionary()
 
     def sign(self, request: httpx.Request) -> None:
         request.headers["Authorization"] = authorization_header(
@@ -136,22 +130,6 @@ class TbaSigningTransport(httpx.AsyncBaseTransport):
             timestamp=int(self._clock()),
             nonce=secrets.token_hex(16),
         )
-
-    def _transport(self) -> httpx.AsyncBaseTransport:
-        loop = asyncio.get_running_loop()
-        transport = self._inner.get(loop)
-        if transport is None:
-            transport = self._inner[loop] = self._make_inner()
-        return transport
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.sign(request)
-        return await self._transport().handle_async_request(request)
-
-    async def aclose(self) -> None:
-        transport = self._inner.pop(asyncio.get_running_loop(), None)
-        if transport is not None:
-            await transport.aclose()
 
 
 class BearerAuth:

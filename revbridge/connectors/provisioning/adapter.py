@@ -14,7 +14,7 @@ from revbridge.connectors.provisioning.mapping import activation_body
 from revbridge.connectors.provisioning.signing import (
     ID_HEADER,
     WHSEC_PREFIX,
-    SigningTransport,
+    WebhookSigningTransport,
     signing_key,
 )
 from revbridge.errors import ConfigError
@@ -86,6 +86,6 @@ def _caller(
         classify=classify,
         policy=retry_policy(retry),
         timeout_s=endpoint.timeout_s,
-        transport=SigningTransport(key),
+        transport=WebhookSigningTransport(key),
     )
     return caller, path

@@ -4,23 +4,23 @@ The signed content is ``{webhook-id}.{webhook-timestamp}.{body}``; the signature
 ``v1,`` and the base64 HMAC-SHA256 of it, keyed with the secret's bytes: the base64 text
 after the ``whsec_`` prefix, decoded. A delivery retried keeps its ``webhook-id`` (the
 receiver dedupes on it) but is signed again with the time of that attempt, so
-:class:`SigningTransport` signs each request as it leaves, retries included.
+:class:`WebhookSigningTransport` signs each request as it leaves, retries included.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hashlib
 import hmac
 import time
-import weakref
 from collections.abc import Callable
 
 import httpx
 
-__all__ = ["WHSEC_PREFIX", "SigningTransport", "signature", "signing_key"]
+from revbridge.connectors.http import SigningTransport
+
+__all__ = ["WHSEC_PREFIX", "WebhookSigningTransport", "signature", "signing_key"]
 
 WHSEC_PREFIX = "whsec_"
 ID_HEADER = "webhook-id"
@@ -50,9 +50,8 @@ def signature(key: bytes, webhook_id: str, timestamp: int, body: bytes) -> str:
     return f"v1,{base64.b64encode(mac).decode('ascii')}"
 
 
-class SigningTransport(httpx.AsyncBaseTransport):
-    """Stamps and signs each outgoing request (it carries its ``webhook-id``), then hands it
-    to an HTTP transport of the running loop (connection pools belong to one loop)."""
+class WebhookSigningTransport(SigningTransport):
+    """Stamps and signs each outgoing request (it carries its ``webhook-id``)."""
 
     def __init__(
         self,
@@ -61,15 +60,11 @@ class SigningTransport(httpx.AsyncBaseTransport):
         inner: Callable[[], httpx.AsyncBaseTransport] = httpx.AsyncHTTPTransport,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__(inner=inner, clock=clock)
         self._key = key
-        self._make_inner = inner
-        self._clock = clock
-        self._inner: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, httpx.AsyncBaseTransport
-        ] = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
-        return "SigningTransport(***)"
+        return "WebhookSigningTransport(***)"
 
     def sign(self, request: httpx.Request) -> None:
         timestamp = int(self._clock())
@@ -78,19 +73,3 @@ class SigningTransport(httpx.AsyncBaseTransport):
         request.headers[SIGNATURE_HEADER] = signature(
             self._key, webhook_id, timestamp, request.content
         )
-
-    def _transport(self) -> httpx.AsyncBaseTransport:
-        loop = asyncio.get_running_loop()
-        transport = self._inner.get(loop)
-        if transport is None:
-            transport = self._inner[loop] = self._make_inner()
-        return transport
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.sign(request)
-        return await self._transport().handle_async_request(request)
-
-    async def aclose(self) -> None:
-        transport = self._inner.pop(asyncio.get_running_loop(), None)
-        if transport is not None:
-            await transport.aclose()

@@ -15,7 +15,11 @@ from standardwebhooks.webhooks import Webhook
 from revbridge.canonical import Customer, Order, OrderLine
 from revbridge.canonical.money import Money
 from revbridge.connectors.provisioning.mapping import activation_body
-from revbridge.connectors.provisioning.signing import SigningTransport, signature, signing_key
+from revbridge.connectors.provisioning.signing import (
+    WebhookSigningTransport,
+    signature,
+    signing_key,
+)
 from revbridge.ports import Activation, EntityContext, OrderPlan
 
 # The test vector the Standard Webhooks reference libraries share.
@@ -54,7 +58,7 @@ def test_each_request_is_signed_as_it_leaves_and_the_reference_library_verifies_
         return httpx.Response(204)
 
     clock = iter([1_700_000_000.0, 1_700_000_007.0])
-    transport = SigningTransport(
+    transport = WebhookSigningTransport(
         signing_key(secret), inner=lambda: httpx.MockTransport(receive), clock=lambda: next(clock)
     )
 
@@ -72,7 +76,7 @@ def test_each_request_is_signed_as_it_leaves_and_the_reference_library_verifies_
         expected = signature(signing_key(secret), "ent_1", timestamp, request.content)
         assert request.headers["webhook-signature"] == expected
     # what a receiver does with the standardwebhooks package (its clock: now)
-    now = SigningTransport(signing_key(secret))
+    now = WebhookSigningTransport(signing_key(secret))
     fresh = httpx.Request(
         "POST", "http://127.0.0.1/a", content=b'{"a":1}', headers={"webhook-id": "ent_1"}
     )
