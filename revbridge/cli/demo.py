@@ -104,7 +104,7 @@ def demo(
     if json_file is not None:
         json_file.write_text(json.dumps(summary, indent=2, default=str))
         out.print(f"summary written to {json_file}")
-    if summary["open_cases"] + summary["activated"] < summary["deals"]:
+    if summary["deals_held"] + summary["activated"] < summary["deals"]:
         raise typer.Exit(1)
 
 
@@ -296,13 +296,15 @@ def _summary(
     q2o = [
         (d.accepted_at - d.closed_at).total_seconds() for d in rows if d.accepted_at and d.closed_at
     ]
+    deal_keys = {d.deal_key for d in rows}
     by_owner: Counter[str] = Counter(c.owner for c in open_cases)
     by_reason: Counter[str] = Counter(c.failure_class for c in open_cases)
     expected = Counter(v for v in manifest.values() if v)
     return {
         "deals": len(manifest),
         "activated": counts["activated"],
-        "open_cases": len(open_cases),
+        "open_cases": len(open_cases),  # deals' and invoices'
+        "deals_held": sum(c.deal_key in deal_keys for c in open_cases),
         "exceptions_by_owner": dict(by_owner),
         "exceptions_by_reason": dict(by_reason),
         "defects_seeded": dict(expected),
@@ -325,7 +327,10 @@ def _print_summary(summary: dict[str, Any]) -> None:
     table.add_row(
         "activated (ERP order accepted, billing live, CRM updated)", str(summary["activated"])
     )
-    table.add_row("exceptions waiting for an owner", str(summary["open_cases"]))
+    table.add_row("deals held by an exception", str(summary["deals_held"]))
+    table.add_row(
+        "exceptions waiting for an owner (deals' and invoices')", str(summary["open_cases"])
+    )
     for owner, count in sorted(summary["exceptions_by_owner"].items()):
         table.add_row(f"  owned by {owner}", str(count))
     for reason, count in sorted(summary["exceptions_by_reason"].items()):

@@ -114,5 +114,5 @@ def test_with_both_wheels_the_demo_books_every_deal_from_an_empty_directory(
     )
     figures = json.loads(summary.read_text())
     assert figures["deals"] == 20
-    assert figures["activated"] + figures["open_cases"] == 20
+    assert figures["activated"] + figures["deals_held"] == 20
     assert (empty / "demo" / "revbridge.yaml").is_file()

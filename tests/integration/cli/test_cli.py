@@ -114,15 +114,15 @@ def test_demo_books_deals_and_reports_every_defect_as_an_owned_exception(tmp_pat
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["deals"] == 24
-    assert summary["activated"] + summary["open_cases"] == 24
-    assert summary["open_cases"] == sum(summary["defects_seeded"].values()) == 6
+    assert summary["activated"] + summary["deals_held"] == 24
+    assert summary["deals_held"] == sum(summary["defects_seeded"].values()) == 6
     assert set(summary["exceptions_by_owner"]) <= {"sales_ops", "finance_ops"}
     assert "Traceback" not in result.stderr
 
     clean = run("demo", "--deals", "8", "--defects", "0", "--json", "clean.json", cwd=tmp_path)
     assert clean.returncode == 0, clean.stderr[-2000:]
     summary = json.loads((tmp_path / "clean.json").read_text())
-    assert (summary["activated"], summary["open_cases"]) == (8, 0)
+    assert (summary["activated"], summary["deals_held"]) == (8, 0)
 
 
 def test_sandbox_run_and_seed_create_a_book_of_business(tmp_path: Path) -> None:

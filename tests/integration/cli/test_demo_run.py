@@ -95,7 +95,7 @@ def test_demo_keeps_its_log_off_the_terminal_and_says_what_to_do_next(tmp_path: 
     elsewhere.mkdir()
     listed = run(*args, cwd=elsewhere, env=env)
     assert f"{summary['open_cases']} case(s) in {url}" in listed.stdout
-    assert summary["open_cases"] == 6
+    assert summary["deals_held"] == 6
 
     fleet = run("workers", cwd=elsewhere, env=env)
     rows = [line.split("│")[1:-1] for line in fleet.stdout.splitlines() if line.startswith("│")]
