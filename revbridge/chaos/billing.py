@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from sqlalchemy import Engine, select
+
+from revbridge.store import cases
+from revbridge.store.tables import invoices
 
 #: After every seeded contract's start (they start within 60 days of 1 December 2026).
 BILLING_DAY = datetime(2027, 2, 2, 6, tzinfo=UTC)
@@ -30,6 +34,21 @@ class Collected:
     invoices: int = 0  # open invoices with something to pay
     paid: int = 0
     declined_first: int = 0
+    paid_ids: list[str] = field(default_factory=list)
+    unpaid_ids: list[str] = field(default_factory=list)  # declined, left unpaid
+
+
+def pending(engine: Engine, collected: Collected) -> list[str]:
+    """The invoices revbridge has not carried yet, read from its store alone: a paid one
+    until it is kept as paid, an unpaid (declined) one until its case is open; either is
+    done once a case of its own holds it."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(invoices.c.invoice_id, invoices.c.status)).all()
+        held = {c.deal_key for c in cases.search(conn, limit=10_000_000)}
+    carried = {str(row.invoice_id): str(row.status) for row in rows}
+    waiting = [i for i in collected.paid_ids if carried.get(i) != "paid"]
+    waiting += collected.unpaid_ids
+    return [i for i in waiting if f"stripe:{i}" not in held]
 
 
 def _call(http: httpx.Client, method: str, path: str, **data: Any) -> httpx.Response:
@@ -89,4 +108,6 @@ def bill_and_collect(
             answer = _call(http, "POST", f"/v1/invoices/{invoice['id']}/pay", payment_method=GOOD)
             if answer.status_code == 200 or "already paid" in answer.text:
                 collected.paid += 1
+                collected.paid_ids.append(invoice["id"])
+        collected.unpaid_ids = [i["id"] for i in declined if i not in later]
     return collected

@@ -121,29 +121,6 @@ def owed(invoice: Record) -> bool:
     return invoice.get("status") in ("open", "paid") and Decimal(invoice.get("total") or 0) > 0
 
 
-def receivables_pending(urls: dict[str, str], engine: Engine) -> list[str]:
-    """Invoices billing issued for revbridge's deals that revbridge has not carried to
-    the state billing shows (posted, or paid) and that hold no open case; an invoice whose
-    collection failed is pending until its case is open."""
-    stripe = sandbox_state(urls["stripe"])
-    with engine.connect() as conn:
-        carried = _carried(conn)
-        held = {c.deal_key for c in cases.search(conn, limit=10_000_000)}
-        booked = {d.correlation_id: d for d in deals.by_status(conn, limit=10_000_000)}
-    pending = []
-    for invoice in stripe["invoices"]:
-        deal = booked.get(invoice_correlation(invoice) or "")
-        if deal is None or deal.status.value != "activated" or not owed(invoice):
-            continue
-        if f"stripe:{invoice['id']}" in held:
-            continue
-        wanted = "paid" if invoice["status"] == "paid" else "posted"
-        failed = invoice["status"] == "open" and Decimal(invoice.get("attempt_count") or 0) > 0
-        if carried.get(invoice["id"]) != wanted or failed:  # a failed one: until its case
-            pending.append(invoice["id"])
-    return pending
-
-
 def invoice_correlation(invoice: Record) -> str | None:
     """The deal's correlation id revbridge put on what the invoice bills."""
     details = (invoice.get("parent") or {}).get("subscription_details") or {}

@@ -31,9 +31,9 @@ from sqlalchemy import Engine
 from revbridge.app import open_store
 from revbridge.bench.estate import sandbox_processes
 from revbridge.cases.model import CaseState
-from revbridge.chaos.billing import Collected, bill_and_collect
+from revbridge.chaos.billing import Collected, bill_and_collect, pending
 from revbridge.chaos.deliveries import Replayed, Replayer
-from revbridge.chaos.evidence import Evidence, gather, receivables_pending
+from revbridge.chaos.evidence import Evidence, gather
 from revbridge.chaos.faults import FaultRates, Injected, fault_plan
 from revbridge.chaos.invariants import Check, check_all
 from revbridge.chaos.workers import Kill, KillPlan, WorkerProcess, stop_all, wait_listening
@@ -282,7 +282,7 @@ def _bill(options: ChaosOptions, estate: LocalEstate, engine: Engine) -> Collect
         estate.urls["stripe"], SANDBOX_ENV["STRIPE_API_KEY"], rng, options.rates.declines
     )
     deadline = time.monotonic() + options.timeout()
-    while time.monotonic() < deadline and receivables_pending(estate.urls, engine):
+    while time.monotonic() < deadline and pending(engine, collected):
         time.sleep(1)
     return collected
 

@@ -211,8 +211,7 @@ async def _bill(urls: dict[str, str], engine: Any, seed: int, limit_s: float) ->
     with a card that is declined. Waits until every invoice is carried or held by a case."""
     import random
 
-    from revbridge.chaos.billing import bill_and_collect
-    from revbridge.chaos.evidence import receivables_pending
+    from revbridge.chaos.billing import bill_and_collect, pending
     from revbridge.testing.estate import SANDBOX_ENV
 
     out.print("billing's clock passes every contract's start; customers pay their invoices…")
@@ -228,9 +227,9 @@ async def _bill(urls: dict[str, str], engine: Any, seed: int, limit_s: float) ->
     with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=out) as bar:
         task = bar.add_task("invoices and payments to the ERP, tax and CRM")
         while time.monotonic() < deadline:
-            pending = await asyncio.to_thread(receivables_pending, urls, engine)
-            bar.update(task, description=f"invoices still being carried: {len(pending)}")
-            if not pending:
+            waiting = await asyncio.to_thread(pending, engine, collected)
+            bar.update(task, description=f"invoices still being carried: {len(waiting)}")
+            if not waiting:
                 break
             await asyncio.sleep(0.5)
     return collected

@@ -54,14 +54,17 @@ def workflow_id(invoice: ExternalRef, phase: str) -> str:
     return f"{PROCESS}:{invoice}:{phase}"
 
 
-def phase_of(event_type: str, attempts: int) -> str | None:
-    """The phase a billing event starts (None: the event starts nothing)."""
+def phase_of(event_type: str, attempts: int, payment: str | None = None) -> str | None:
+    """The phase a billing event starts (None: the event starts nothing): a part of an
+    invoice paid (``invoice_payment.paid``) is a phase of its own, per payment."""
     if event_type == "invoice.finalized":
         return POSTED
     if event_type == "invoice.paid":
         return PAID
     if event_type == "invoice.payment_failed":
         return f"{FAILED}-{attempts}"
+    if event_type == "invoice_payment.paid" and payment:
+        return f"{PAID}-{payment}"
     return None
 
 

@@ -35,12 +35,17 @@ log = logging.getLogger(__name__)
 def run_of(event: BillingEvent, system: str) -> tuple[ExternalRef, str, float] | None:
     """The invoice run an event starts: (invoice, phase, time), or None."""
     data = event.payload.get("data")
-    invoice = data.get("object") if isinstance(data, dict) else None
-    if not isinstance(invoice, dict) or invoice.get("object", "invoice") != "invoice":
+    obj = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(obj, dict):
         return None
-    invoice_id = invoice.get("id")
-    attempts = invoice.get("attempt_count")
-    phase = phase_of(event.event_type, attempts if type(attempts) is int else 0)
+    if obj.get("object") == "invoice_payment":  # a part of an invoice paid
+        invoice_id, payment = obj.get("invoice"), obj.get("id")
+        phase = phase_of(event.event_type, 0, payment if isinstance(payment, str) else None)
+    elif obj.get("object", "invoice") == "invoice":
+        invoice_id, attempts = obj.get("id"), obj.get("attempt_count")
+        phase = phase_of(event.event_type, attempts if type(attempts) is int else 0)
+    else:
+        return None
     if phase is None or not isinstance(invoice_id, str) or not invoice_id:
         return None
     created = event.payload.get("created")

@@ -275,3 +275,48 @@ def _faults_on_webhooks(stack: Stack, **webhooks: float) -> None:
         f"{stack.estate.urls['stripe']}/_sandbox/faults", json={"rules": [], "webhooks": webhooks}
     )
     assert response.status_code == 200, response.text
+
+
+def test_an_invoice_paid_in_two_parts_gets_two_erp_payments_as_they_come(stack: Stack) -> None:
+    opportunity, deal = _booked(stack, *PULL)
+    customer = deal.refs["billing_customer"]
+    first = _first_invoice(stack, customer)
+    stack.wait("the invoice posted", lambda: _stored_status(stack, first["id"]) == "posted")
+    part = first["amount_due"] // 3
+
+    def pay_part(amount: int) -> None:
+        intent = _stripe(
+            stack,
+            "POST",
+            "/v1/payment_intents",
+            amount=str(amount),
+            currency=first["currency"],
+            customer=customer,
+            payment_method="pm_card_visa",
+            confirm="true",
+        )
+        _stripe(
+            stack, "POST", f"/v1/invoices/{first['id']}/attach_payment", payment_intent=intent["id"]
+        )
+
+    pay_part(part)
+    stack.wait(
+        "the first part applied", lambda: _stored_status(stack, first["id"]) == "partially_paid"
+    )
+    [shown] = stack.book.seeder.query(
+        f"SELECT Status__c FROM Billing_Invoice__c WHERE Opportunity__c = '{opportunity}'"
+    )
+    assert shown["Status__c"] == "Partially Paid"
+    pay_part(first["amount_due"] - part)
+    stack.wait("the invoice paid", lambda: _stored_status(stack, first["id"]) == "paid")
+
+    netsuite = stack.state("netsuite")
+    [erp] = _records(netsuite, "invoice")
+    applied = sorted(
+        Decimal(str(line["amount"]))
+        for payment in _records(netsuite, "customerPayment")
+        for line in _apply_lines(payment)
+    )
+    assert applied == sorted([Decimal(part) / 100, Decimal(first["amount_due"] - part) / 100])
+    assert Decimal(str(erp["amountRemaining"])) == 0
+    assert len(_logged(stack, "payment.received")) == 2

@@ -37,6 +37,7 @@ STRIPE_EVENTS: dict[str, EventType] = {
     "invoice.finalized": EventType.INVOICE_POSTED,
     "invoice.paid": EventType.PAYMENT_RECEIVED,
     "invoice.payment_failed": EventType.PAYMENT_FAILED,
+    "invoice_payment.paid": EventType.PAYMENT_RECEIVED,  # a part of an invoice paid
 }
 _NAMESPACE = uuid.UUID("6f1f4d1e-4c5b-4e3e-9a57-2f0f6f9b1c11")
 

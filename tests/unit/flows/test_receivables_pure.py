@@ -87,3 +87,14 @@ def test_a_long_reason_is_cut_to_fit_the_field() -> None:
     text = stamp_text(_case("x" * 400, Owner.INTEGRATION_SUPPORT))
     assert len(text) <= 255
     assert text.endswith("\N{HORIZONTAL ELLIPSIS} (integration_support)")
+
+
+def test_a_part_of_an_invoice_paid_starts_a_run_of_its_own() -> None:
+    obj = {"id": "inpay_1", "object": "invoice_payment", "invoice": "in_1"}
+    assert phase_of("invoice_payment.paid", 0, "inpay_1") == "paid-inpay_1"
+    assert run_of(_event("invoice_payment.paid", obj), "stripe") == (
+        ExternalRef.parse("stripe:in_1"),
+        "paid-inpay_1",
+        1_767_139_200.0,
+    )
+    assert run_of(_event("invoice_payment.paid", {"object": "invoice_payment"}), "stripe") is None
