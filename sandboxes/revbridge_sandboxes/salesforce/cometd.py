@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from revbridge_sandboxes.salesforce.cdc import ChangeEvent, entity_of
@@ -62,6 +62,8 @@ class CometdServer:
             payload = json.loads(await request.body())
         except (json.JSONDecodeError, UnicodeDecodeError):
             return _reply([{"successful": False, "error": "400::Invalid JSON"}], 400)
+        except ClientDisconnect:  # the client went away mid-request (a worker stopping)
+            return Response(status_code=499)
         messages = payload if isinstance(payload, list) else [payload]
         parts: list[bytes] = []
         for message in messages:
