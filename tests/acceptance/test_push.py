@@ -35,11 +35,20 @@ def _inbox(stack: Stack) -> int:
         return inbox.count(conn)
 
 
+def _listening(url: str) -> bool:
+    """The worker answers pushes (an unsigned one is refused: it is up)."""
+    try:
+        return httpx.post(url, content=b"{}", timeout=2).status_code < 500
+    except httpx.TransportError:
+        return False
+
+
 def test_pushed_duplicates_and_reorders_book_the_deal_once(stack: Stack) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/webhooks/salesforce/changes"
     opportunities = [stack.uk_deal(), stack.uk_deal("Initech Holdings", Name="Initech UK")]
     stack.worker({}, "--webhooks", f"127.0.0.1:{port}", "--poll", "0")
+    stack.wait("the worker receiving pushes", lambda: _listening(url))  # a slow start-up
     sf = stack.estate.urls["salesforce"]
     assert httpx.post(
         f"{sf}/_sandbox/cdc/subscribers", json={"url": url, "secret": SECRET}, timeout=10
