@@ -48,6 +48,11 @@ def billing(base_url: str, control: httpx.Client) -> StripeBilling:
     return build("stripe", system(base_url), ENV)
 
 
+#: One instant for every report of a test: a record sent again is the same request (a
+#: timestamp read anew could fall in the next second and change its parameters).
+USED_AT = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
+
+
 def _usage(
     customer: ExternalRef, record_id: str = "use-0001", quantity: str = "1200"
 ) -> UsageReport:
@@ -58,7 +63,7 @@ def _usage(
         price_lookup_key="usg-api-calls",
         currencies=("GBP",),
         quantity=Decimal(quantity),
-        occurred_at=datetime.now(UTC) - timedelta(hours=1),
+        occurred_at=USED_AT,
     )
 
 
