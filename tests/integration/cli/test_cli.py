@@ -140,7 +140,8 @@ def test_sandbox_run_and_seed_create_a_book_of_business(tmp_path: Path) -> None:
     )
     try:
         base = f"http://127.0.0.1:{8701 + offset}"
-        for _ in range(100):
+        deadline = time.monotonic() + 120  # a start-up on a loaded machine, not a speed
+        while time.monotonic() < deadline:
             try:
                 httpx.get(f"{base}/_sandbox/faults", timeout=1)
                 break
