@@ -38,16 +38,22 @@ def _advance_to(stack: Stack, when: datetime) -> None:
     assert response.status_code == 200, response.text
 
 
-def _usage_lines(stack: Stack, customer: str) -> list[dict[str, Any]]:
-    """The metered lines of the customer's invoices for January."""
+def _get(stack: Stack, path: str, **params: Any) -> Any:
+    """A read of Stripe's API (the sandbox), as billing answers it."""
     response = httpx.get(
-        f"{stack.estate.urls['stripe']}/v1/invoices",
-        params={"customer": customer, "limit": 100},
+        f"{stack.estate.urls['stripe']}{path}",
+        params=params,
         headers={"Authorization": f"Bearer {SANDBOX_ENV['STRIPE_API_KEY']}"},
         timeout=30,
     )
     assert response.status_code == 200, response.text
-    lines = [line for i in response.json()["data"] for line in i["lines"]["data"]]
+    return response.json()
+
+
+def _usage_lines(stack: Stack, customer: str) -> list[dict[str, Any]]:
+    """The metered lines of the customer's invoices for January."""
+    found = _get(stack, "/v1/invoices", customer=customer, limit=100)["data"]
+    lines = [line for i in found for line in i["lines"]["data"]]
     january = int(datetime(2027, 1, 1, tzinfo=UTC).timestamp())
     return [
         line
@@ -101,13 +107,8 @@ def test_usage_recorded_in_january_is_billed_on_the_february_invoice(stack: Stac
 
 
 def _posted(stack: Stack, customer: str) -> list[dict[str, Any]]:
-    response = httpx.get(
-        f"{stack.estate.urls['stripe']}/v1/invoices",
-        params={"customer": customer, "limit": 100},
-        headers={"Authorization": f"Bearer {SANDBOX_ENV['STRIPE_API_KEY']}"},
-        timeout=30,
-    )
-    return [i for i in response.json()["data"] if i["status"] != "draft" and i["total"] > 0]
+    found = _get(stack, "/v1/invoices", customer=customer, limit=100)["data"]
+    return [i for i in found if i["status"] != "draft" and i["total"] > 0]
 
 
 def _carried(stack: Stack) -> dict[str, str]:
@@ -186,12 +187,7 @@ def test_two_billing_periods_each_reach_erp_and_tax_once_and_are_paid_once(stack
 
 
 def _stripe_invoice(stack: Stack, invoice_id: str) -> dict[str, Any]:
-    response = httpx.get(
-        f"{stack.estate.urls['stripe']}/v1/invoices/{invoice_id}",
-        headers={"Authorization": f"Bearer {SANDBOX_ENV['STRIPE_API_KEY']}"},
-        timeout=30,
-    )
-    return dict(response.json())
+    return dict(_get(stack, f"/v1/invoices/{invoice_id}"))
 
 
 def _lines(record: dict[str, Any], sublist: str = "item") -> list[dict[str, Any]]:
