@@ -85,6 +85,31 @@ def _event(kind: EventType, origin: str, subject: str, correlation: str, data: A
     return event.model_dump(mode="json", exclude_none=True)
 
 
+def _announce(
+    conn: Any,
+    booking: Booking,
+    kind: EventType,
+    origin: str,
+    data: Any,
+    subject: str,
+    after: dict[str, Any],
+) -> bool:
+    """Append the event (its id derived from ``origin``) and, the first time, audit it
+    (``kind`` names the audit action); True when it was new."""
+    event = _event(kind, origin, booking.deal_key, booking.correlation_id, data)
+    if sql_log.append(conn, event) is None:
+        return False
+    audit.append(
+        conn,
+        actor="revbridge",
+        action=kind.value,
+        subject=subject,
+        after=after,
+        correlation_id=booking.correlation_id,
+    )
+    return True
+
+
 @DBOS.step()
 async def read_invoice(invoice: ExternalRef) -> BilledInvoice | StepFailure:
     billing = services().billing
@@ -302,23 +327,13 @@ async def keep_invoice(booking: Booking, record: Invoice, paid_at: datetime | No
             return  # announced once; an invoice of nothing owed is kept, not announced
         if record.issued_at is not None:
             deals.mark_invoiced(conn, booking.correlation_id, record.issued_at)
-        event = _event(
-            EventType.INVOICE_POSTED, key, booking.deal_key, booking.correlation_id, record
-        )
-        sql_log.append(conn, event)
-        audit.append(
-            conn,
-            actor="revbridge",
-            action="invoice.posted",
-            subject=key,
-            after={
-                "deal": booking.deal_key,
-                "total": str(record.total.amount),
-                "currency": str(record.currency),
-                "refs": [str(r) for r in record.external_refs],
-            },
-            correlation_id=booking.correlation_id,
-        )
+        after = {
+            "deal": booking.deal_key,
+            "total": str(record.total.amount),
+            "currency": str(record.currency),
+            "refs": [str(r) for r in record.external_refs],
+        }
+        _announce(conn, booking, EventType.INVOICE_POSTED, key, record, key, after)
 
     await _store(work)
 
@@ -355,23 +370,13 @@ async def keep_payment(
     def work(conn: Any) -> None:
         if not receivables.record_payment(conn, key, invoice_key, record):
             return
-        event = _event(
-            EventType.PAYMENT_RECEIVED, key, booking.deal_key, booking.correlation_id, record
-        )
-        sql_log.append(conn, event)
-        audit.append(
-            conn,
-            actor="revbridge",
-            action="payment.received",
-            subject=key,
-            after={
-                "invoice": invoice_key,
-                "erp_invoice": str(erp_invoice),
-                "amount": str(record.amount.amount),
-                "currency": str(record.amount.currency),
-            },
-            correlation_id=booking.correlation_id,
-        )
+        after = {
+            "invoice": invoice_key,
+            "erp_invoice": str(erp_invoice),
+            "amount": str(record.amount.amount),
+            "currency": str(record.amount.currency),
+        }
+        _announce(conn, booking, EventType.PAYMENT_RECEIVED, key, record, key, after)
 
     await _store(work)
 
@@ -396,18 +401,9 @@ async def collect_payment(booking: Booking, billed: BilledInvoice, record: Payme
     origin = f"{billed.ref}:attempt:{billed.attempts}"
 
     def work(conn: Any) -> None:
-        event = _event(
-            EventType.PAYMENT_FAILED, origin, booking.deal_key, booking.correlation_id, record
-        )
-        if sql_log.append(conn, event) is not None:
-            audit.append(
-                conn,
-                actor="revbridge",
-                action="payment.failed",
-                subject=str(billed.ref),
-                after={"attempt": billed.attempts, "failure": billed.failure},
-                correlation_id=booking.correlation_id,
-            )
+        after = {"attempt": billed.attempts, "failure": billed.failure}
+        subject = str(billed.ref)
+        _announce(conn, booking, EventType.PAYMENT_FAILED, origin, record, subject, after)
 
     await _store(work)
 
